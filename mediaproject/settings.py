@@ -1,0 +1,290 @@
+"""Settings, read from the environment with defaults in code.
+
+Every variable the server reads is documented here, where it is read. With none set,
+the server runs in the *embedded* mode: SQLite in the data folder, the in-memory channel
+layer, the worker inline in the bridge process, and django-q2 on the ORM broker. Setting
+``REDIS_URL`` (and usually ``DATABASE_URL``) switches to the *scaled* mode.
+
+A value that cannot be used raises ``ImproperlyConfigured`` naming the variable.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {raw!r}")
+
+
+def env_number(name: str, default: float, *, cast=float, minimum: float | None = None):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return cast(default)
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# DATA_DIR: where the embedded server keeps its SQLite database, generated secret key,
+# cover art and caches. Default: ``data/`` at the repository root.
+DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "data").resolve()
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(f"DATA_DIR {str(DATA_DIR)!r} cannot be created: {exc}") from None
+
+# DEBUG: Django's debug mode (tracebacks in pages). Off unless set.
+DEBUG = env_bool("DEBUG", False)
+
+# REDIS_URL: unset = embedded mode (in-memory channel layer, worker inline, ORM broker);
+# set (``redis://host:6379/0``) = scaled mode (channels-redis, django-q2 on Redis, workers
+# as ``manage.py runworker worker`` processes).
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and urlparse(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    raise ImproperlyConfigured(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {REDIS_URL!r}")
+SCALED = bool(REDIS_URL)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; required in the scaled mode unless DEBUG is on.
+
+    The embedded server (one machine, one data folder) generates a key once and keeps it
+    in ``DATA_DIR/secret_key`` (mode 0600): it is never a built-in value, and it survives
+    restarts so sessions do. Scaled processes on several machines must share one key, so
+    there it must be given explicitly.
+    """
+    value = env_str("SECRET_KEY")
+    if value:
+        if len(value) < 32:
+            raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
+        return value
+    if SCALED and not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when REDIS_URL is set and DEBUG is off: every process "
+            "of a scaled deployment must share one key"
+        )
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+# ALLOWED_HOSTS: comma-separated host names the server answers to. WebSocket handshakes
+# carrying an Origin header must come from one of these hosts too (or from
+# CSRF_TRUSTED_ORIGINS).
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# CSRF_TRUSTED_ORIGINS: comma-separated origins (``https://music.example.org``) allowed
+# for unsafe requests and WebSocket handshakes when the server sits behind a proxy.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    # worker first: its runworker command refuses the in-memory layer.
+    "worker",
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_q",
+    "common",
+    "bridge",
+    "orchestrator",
+    "tracker",
+    "library",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mediaproject.urls"
+ASGI_APPLICATION = "mediaproject.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# DATABASE_URL: dj-database-url form, ``sqlite:////abs/path/db.sqlite3`` or
+# ``postgres://user@host:5432/db``. Default: ``DATA_DIR/db.sqlite3``. SQLite always runs
+# in WAL mode with IMMEDIATE transactions and a busy timeout, so the bridge and the
+# orchestrator can write to it at once.
+def _databases() -> dict:
+    import dj_database_url
+
+    url = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url)
+    except Exception as exc:  # dj-database-url raises several types for bad URLs
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from None
+    engine = config.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        config["NAME"] = str(config["NAME"])
+        config["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    elif engine == "django.db.backends.postgresql":
+        config.setdefault("CONN_MAX_AGE", 0)
+    else:
+        raise ImproperlyConfigured(f"DATABASE_URL must name SQLite or PostgreSQL, got engine {engine!r}")
+    return {"default": config}
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# CHANNELS_PREFIX: key prefix for the Redis channel layers, so several deployments (or
+# test runs) can share one Redis.
+CHANNELS_PREFIX = env_str("CHANNELS_PREFIX", "asgi")
+
+# Two layer aliases in the scaled mode: ``default`` is the pub/sub layer (groups,
+# broadcasts, each connection's own channel, RPC replies: fast and lossless under load),
+# ``worker`` the core layer, whose named channels are shared queues that several
+# ``runworker`` processes consume competitively. See ARCHITECTURE.md for the measurements.
+if SCALED:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNELS_PREFIX},
+        },
+        "worker": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNELS_PREFIX + ":w", "capacity": 1000, "expiry": 30},
+        },
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+        "worker": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+    }
+
+# WORKER_MODE: ``inline`` runs handlers in the bridge process; ``queue`` sends them to
+# the ``worker`` channel for ``runworker`` processes. Follows REDIS_URL unless set.
+WORKER_MODE = env_str("WORKER_MODE", "queue" if SCALED else "inline")
+if WORKER_MODE not in ("inline", "queue"):
+    raise ImproperlyConfigured(f"WORKER_MODE must be 'inline' or 'queue', got {WORKER_MODE!r}")
+if WORKER_MODE == "queue" and not SCALED:
+    raise ImproperlyConfigured("WORKER_MODE=queue needs REDIS_URL: the in-memory layer cannot reach other processes")
+
+# RPC_TIMEOUT: seconds a request waits for a worker's reply before the client gets a
+# ``timeout`` error.
+RPC_TIMEOUT = env_number("RPC_TIMEOUT", 10.0, minimum=0.1)
+# WS_MAX_FRAME_BYTES: the largest WebSocket text frame accepted; larger ones get ``too_large``.
+WS_MAX_FRAME_BYTES = env_number("WS_MAX_FRAME_BYTES", 64 * 1024, cast=int, minimum=256)
+# WS_RATE_LIMIT / WS_RATE_BURST: requests per second a connection may send on average,
+# and how many it may send at once; beyond them requests get ``rate_limited``.
+WS_RATE_LIMIT = env_number("WS_RATE_LIMIT", 30.0, minimum=0.1)
+WS_RATE_BURST = env_number("WS_RATE_BURST", 60, cast=int, minimum=1)
+
+# django-q2. A task's ``retry`` must exceed its ``timeout`` or it would run twice;
+# ``max_attempts`` 1 so a failed scan is recorded, not retried forever; no catch-up of
+# missed schedules after downtime.
+Q_CLUSTER = {
+    "name": "orchestrator",
+    "workers": int(env_number("Q_WORKERS", 2, cast=int, minimum=1)),
+    "timeout": 3600,
+    "retry": 3900,
+    "max_attempts": 1,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 250,
+    "label": "Orchestrator",
+}
+if SCALED:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+LOGIN_URL = "/admin/login/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,19 @@
+"""Settings for the in-process test suite: always the embedded stack.
+
+The suite itself runs on SQLite and the in-memory channel layer whatever the
+environment says, so every in-process test is deterministic. Tests that need PostgreSQL
+or Redis (the integration tests) read ``DATABASE_URL`` and ``REDIS_URL`` themselves and
+start real server processes on them; without those variables they skip, saying so.
+"""
+import os
+import tempfile
+
+for _name in ("DATABASE_URL", "REDIS_URL", "WORKER_MODE", "SECRET_KEY"):
+    os.environ.pop(_name, None)
+os.environ["DATA_DIR"] = os.environ.get("TEST_DATA_DIR") or tempfile.mkdtemp(prefix="music-test-data-")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WS_RATE_LIMIT = 1000.0
+WS_RATE_BURST = 1000
