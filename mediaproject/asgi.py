@@ -1,7 +1,27 @@
+"""The ASGI application: HTTP (Django), WebSocket (the bridge), and the worker channel.
+
+The ``channel`` protocol serves ``manage.py runworker worker`` in the scaled mode.
+"""
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediaproject.settings")
+
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
-application = django_asgi_app
+
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from bridge.auth import HandshakeAuthMiddleware  # noqa: E402
+from bridge.routing import websocket_urlpatterns  # noqa: E402
+from worker.consumers import WorkerConsumer  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        # Static files are served by the project itself (no separate web server needed).
+        "http": ASGIStaticFilesHandler(django_asgi_app),
+        "websocket": HandshakeAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        "channel": ChannelNameRouter({"worker": WorkerConsumer.as_asgi()}),
+    }
+)

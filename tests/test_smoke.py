@@ -1,2 +1,4 @@
-def test_django_starts(settings):
-    assert "library" in settings.INSTALLED_APPS
+def test_registry_has_ping():
+    from common.registry import registry
+
+    assert "system.health.ping" in registry.actions

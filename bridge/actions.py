@@ -1,0 +1,29 @@
+"""Events the bridge itself sends."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from common.registry import Schema, registry
+
+# Bumped on every incompatible change of the WebSocket protocol (docs/protocol.md).
+PROTOCOL_VERSION = 1
+
+
+class WelcomeUser(Schema):
+    id: int
+    username: str
+    is_staff: bool
+
+
+class Welcome(Schema):
+    protocol: int
+    user: WelcomeUser
+    connection: str = Field(min_length=1)
+
+
+WELCOME = registry.event(
+    "system.session.welcome",
+    Welcome,
+    doc="First frame on every authenticated connection: protocol version, who you are, the connection id.",
+    audience="the connecting client",
+)

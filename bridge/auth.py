@@ -1,0 +1,73 @@
+"""WebSocket handshake checks: Origin, then who is asking.
+
+- A handshake with an ``Origin`` header must come from an allowed host
+  (``ALLOWED_HOSTS``) or a ``CSRF_TRUSTED_ORIGINS`` entry, or it is refused (HTTP 403).
+- Browsers authenticate with the Django session cookie; that cookie is only honoured
+  when a valid ``Origin`` is present (browsers always send one), so another site cannot
+  ride a user's session.
+- Other clients send ``Authorization: Token <key>`` (DRF tokens) and may omit Origin.
+
+The consumer closes a connection whose user is anonymous with code 4401.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from channels.auth import AuthMiddleware
+from channels.db import database_sync_to_async
+from channels.security.websocket import WebsocketDenier
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import split_domain_port, validate_host
+
+
+def header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin1")
+    return None
+
+
+def origin_allowed(origin: str) -> bool:
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    domain, _port = split_domain_port(parts.netloc)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+@database_sync_to_async
+def user_for_token(key: str):
+    from rest_framework.authtoken.models import Token
+
+    try:
+        token = Token.objects.select_related("user").get(key=key)
+    except Token.DoesNotExist:
+        return AnonymousUser()
+    return token.user if token.user.is_active else AnonymousUser()
+
+
+class HandshakeAuthMiddleware:
+    """Origin check, then token or (with a valid Origin) session authentication."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.session_auth = CookieMiddleware(SessionMiddleware(AuthMiddleware(inner)))
+
+    async def __call__(self, scope, receive, send):
+        origin = header(scope, b"origin")
+        if origin is not None and not origin_allowed(origin):
+            return await WebsocketDenier()(scope, receive, send)
+        authorization = header(scope, b"authorization")
+        if authorization is not None:
+            scheme, _, key = authorization.partition(" ")
+            user = AnonymousUser()
+            if scheme.lower() == "token" and key.strip():
+                user = await user_for_token(key.strip())
+            return await self.inner(dict(scope, user=user, auth_method="token"), receive, send)
+        if origin is not None:
+            return await self.session_auth(dict(scope, auth_method="session"), receive, send)
+        return await self.inner(dict(scope, user=AnonymousUser(), auth_method=None), receive, send)

@@ -1,0 +1,38 @@
+"""The WebSocket wire envelope, encoded in one place.
+
+- request (client -> server): ``{"id": <client id>, "action": "<name>", "payload": {...}}``
+- reply: ``{"id": ..., "ok": true, "result": ...}`` or
+  ``{"id": ..., "ok": false, "error": {"code": "<code>", "message": "<what to do>"}}``
+- event (server -> client): ``{"event": "<name>", "payload": {...}}``
+
+The channel layer's own ``type`` key only ever holds the fixed kinds below; the
+application's names travel inside.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import BusError
+
+# Channel-layer message kinds (the ``type`` key); never built from client input.
+BUS_REQUEST = "bus.request"
+BUS_REPLY = "bus.reply"
+BUS_EVENT = "bus.event"
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """JSON text for a frame; raises TypeError on anything not JSON-safe."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def reply_frame(request_id: Any, result: Any) -> dict[str, Any]:
+    return {"id": request_id, "ok": True, "result": result}
+
+
+def error_frame(request_id: Any, error: BusError) -> dict[str, Any]:
+    return {"id": request_id, "ok": False, "error": error.as_dict()}
+
+
+def event_frame(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {"event": name, "payload": payload}
