@@ -8,7 +8,10 @@ start real server processes on them; without those variables they skip, saying s
 import os
 import tempfile
 
-for _name in ("DATABASE_URL", "REDIS_URL", "WORKER_MODE", "SECRET_KEY"):
+# The services the integration tests may use, kept before the environment is cleared.
+INTEGRATION_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+INTEGRATION_REDIS_URL = os.environ.get("REDIS_URL", "")
+for _name in ("DATABASE_URL", "REDIS_URL", "WORKER_MODE", "SECRET_KEY", "DEBUG"):
     os.environ.pop(_name, None)
 os.environ["DATA_DIR"] = os.environ.get("TEST_DATA_DIR") or tempfile.mkdtemp(prefix="music-test-data-")
 

@@ -1,0 +1,113 @@
+"""Shared fixtures: users, tokens and WebSocket clients on the real ASGI application."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str = "alice", *, staff: bool = False, password: str = "correct horse battery"):
+        return django_user_model.objects.create_user(username=username, password=password, is_staff=staff)
+
+    return make
+
+
+@pytest.fixture
+def token_for():
+    from rest_framework.authtoken.models import Token
+
+    def make(user) -> str:
+        return Token.objects.get_or_create(user=user)[0].key
+
+    return make
+
+
+class Client:
+    """A WebSocket client on the real ASGI app that speaks the envelope."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.welcome: dict | None = None
+        self.events: list[dict] = []
+        self._next = 0
+
+    async def connect(self) -> "Client":
+        connected, _ = await self.communicator.connect()
+        assert connected
+        self.welcome = await self.communicator.receive_json_from(timeout=5)
+        assert self.welcome["event"] == "system.session.welcome", self.welcome
+        return self
+
+    async def send_raw(self, text: str) -> None:
+        await self.communicator.send_to(text_data=text)
+
+    async def receive(self, timeout: float = 5) -> dict:
+        return json.loads(await self.communicator.receive_from(timeout=timeout))
+
+    async def reply_to(self, request_id, timeout: float = 5) -> dict:
+        """The reply with this id; events that arrive first are kept in ``events``."""
+        while True:
+            frame = await self.receive(timeout)
+            if "event" in frame:
+                self.events.append(frame)
+                continue
+            if frame.get("id") == request_id:
+                return frame
+            raise AssertionError(f"unexpected frame {frame}")
+
+    async def request(self, action: str, payload: dict | None = None, timeout: float = 5) -> dict:
+        self._next += 1
+        request_id = f"r{self._next}"
+        frame = {"id": request_id, "action": action}
+        if payload is not None:
+            frame["payload"] = payload
+        await self.send_raw(json.dumps(frame))
+        return await self.reply_to(request_id, timeout)
+
+    async def event(self, name: str, timeout: float = 5) -> dict:
+        for index, frame in enumerate(self.events):
+            if frame["event"] == name:
+                return self.events.pop(index)
+        while True:
+            frame = await self.receive(timeout)
+            if frame.get("event") == name:
+                return frame
+            self.events.append(frame)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+@database_sync_to_async
+def _token_key(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+@pytest.fixture
+async def ws_client():
+    """``await ws_client(user)`` -> a connected Client authenticated by token."""
+    from mediaproject.asgi import application
+
+    opened: list[Client] = []
+
+    async def open_client(user=None, *, headers=None, connect=True) -> Client:
+        if headers is None:
+            headers = [(b"authorization", f"Token {await _token_key(user)}".encode())]
+        client = Client(WebsocketCommunicator(application, "/ws/", headers=headers))
+        opened.append(client)
+        if connect:
+            await client.connect()
+        return client
+
+    yield open_client
+    for client in opened:
+        try:
+            await client.close()
+        except Exception:
+            pass
