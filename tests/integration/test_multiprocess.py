@@ -1,0 +1,55 @@
+"""Two daphne bridges and one runworker process on Redis and PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import pytest
+
+from .wsclient import WsClient
+
+pytestmark = pytest.mark.integration
+
+
+async def test_request_on_bridge_a_is_handled_by_the_worker_process(stack):
+    token = stack.make_user("alice")
+    worker_pid = stack.processes["worker-1"].pid
+    async with WsClient(stack.ws_url("bridge-a"), token) as client:
+        reply = await client.request("system.health.ping")
+    assert reply["ok"] is True, reply
+    assert reply["result"] == {"pong": True, "handled_by": f"{socket.gethostname()}:{worker_pid}", "mode": "queue"}
+    bridge_pid = stack.processes["bridge-a"].pid
+    assert reply["result"]["handled_by"] != f"{socket.gethostname()}:{bridge_pid}"
+
+
+async def test_broadcast_through_bridge_b_reaches_a_client_on_bridge_a(stack):
+    listener_token = stack.make_user("listener")
+    staff_token = stack.make_user("announcer", staff=True)
+    async with WsClient(stack.ws_url("bridge-a"), listener_token) as listener:
+        async with WsClient(stack.ws_url("bridge-b"), staff_token) as sender:
+            reply = await sender.request("system.announcement.send", {"text": "Maintenance at 22:00"})
+            assert reply["ok"] is True, reply
+            event = await listener.event("system.announcement.created", timeout=10)
+    assert event["payload"] == {"text": "Maintenance at 22:00"}
+
+
+async def test_with_the_worker_stopped_requests_time_out_and_the_bridge_stays_up(stack):
+    token = stack.make_user("patient")
+    stack.stop("worker-1")
+    try:
+        async with WsClient(stack.ws_url("bridge-a"), token) as client:
+            started = time.monotonic()
+            reply = await client.request("system.health.ping", timeout=15)
+            elapsed = time.monotonic() - started
+            assert reply["ok"] is False and reply["error"]["code"] == "timeout", reply
+            assert elapsed < 2 + 1.5  # RPC_TIMEOUT is 2 s in the stack
+            # The same connection carries on, and so does the bridge.
+            second = await client.request("system.health.ping", timeout=15)
+            assert second["error"]["code"] == "timeout"
+        status, body = await asyncio.to_thread(stack.health, "bridge-a")
+        assert status == 503 and body["down"] == ["worker"]
+        assert stack.processes["bridge-a"].poll() is None
+    finally:
+        stack.start_worker("worker-1")
+    await asyncio.to_thread(stack.wait_healthy, "bridge-a")

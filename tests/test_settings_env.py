@@ -1,0 +1,66 @@
+"""Settings come from the environment; a bad value names its variable."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(tmp_path, **env):
+    """Import the real settings module in a fresh interpreter with this environment."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "WORKER_MODE")}
+    clean.update(DATA_DIR=str(tmp_path / "data"), DJANGO_SETTINGS_MODULE="mediaproject.settings", **env)
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], list(s.CHANNEL_LAYERS['default'].values())[0], s.WORKER_MODE)"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+
+
+def test_no_environment_gives_the_embedded_mode(tmp_path):
+    result = load_settings(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer", "inline"]
+    key = tmp_path / "data" / "secret_key"
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+    assert len(key.read_text().strip()) >= 50
+
+
+def test_redis_url_gives_the_scaled_mode(tmp_path):
+    result = load_settings(
+        tmp_path, REDIS_URL="redis://127.0.0.1:6379/0", DATABASE_URL="postgres://u@127.0.0.1:5432/db", SECRET_KEY="k" * 40
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "channels_redis.pubsub.RedisPubSubChannelLayer", "queue"]
+
+
+@pytest.mark.parametrize(
+    "env,variable",
+    [
+        ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "::::"}, "DATABASE_URL"),
+        ({"REDIS_URL": "http://nope"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"RPC_TIMEOUT": "soon"}, "RPC_TIMEOUT"),
+        ({"RPC_TIMEOUT": "0"}, "RPC_TIMEOUT"),
+        ({"WS_MAX_FRAME_BYTES": "1.5"}, "WS_MAX_FRAME_BYTES"),
+        ({"WORKER_MODE": "queue"}, "WORKER_MODE"),
+    ],
+)
+def test_misconfiguration_names_the_variable(tmp_path, env, variable):
+    result = load_settings(tmp_path, **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr.strip().splitlines()[-1]
+
+
+def test_runworker_refuses_the_in_memory_layer(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    env.update(DATA_DIR=str(tmp_path / "data"), DJANGO_SETTINGS_MODULE="mediaproject.settings")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runworker", "worker"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "runworker needs a shared channel layer: set REDIS_URL" in result.stderr
