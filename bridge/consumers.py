@@ -27,6 +27,7 @@ from common.registry import RunsOn
 from common.router import prepare
 
 from .actions import PROTOCOL_VERSION, WELCOME
+from . import tail
 from .ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class BusConsumer(AsyncWebsocketConsumer):
         for group in self.default_groups():
             await self.join(group)
         self.runner = asyncio.create_task(self.run_requests())
+        tail.ensure_running()
         await self.send_event(
             WELCOME.name,
             {
@@ -132,7 +134,7 @@ class BusConsumer(AsyncWebsocketConsumer):
             await self.send_frame(error_frame(request_id, exc))
             return
         try:
-            self.pending.put_nowait((request_id, action, payload, self.context()))
+            self.pending.put_nowait((request_id, action, payload))
         except asyncio.QueueFull:
             await self.send_frame(error_frame(request_id, RateLimited("Too many requests waiting; wait for replies first.")))
 
@@ -170,8 +172,10 @@ class BusConsumer(AsyncWebsocketConsumer):
 
     async def run_requests(self) -> None:
         while True:
-            request_id, action, payload, context = await self.pending.get()
-            frame = await self.handle(request_id, action, payload, context)
+            request_id, action, payload = await self.pending.get()
+            # The context is built now, not on receipt: an earlier request in the queue
+            # may have registered this connection's device.
+            frame = await self.handle(request_id, action, payload, self.context())
             await self.send_frame(frame)
 
     async def handle(self, request_id: Any, action: str, payload: Any, context: Context) -> dict[str, Any]:

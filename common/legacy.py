@@ -6,6 +6,18 @@ from __future__ import annotations
 
 LEGACY_NAMES: dict[str, str] = {
     "system:ping": "system.health.ping",
+    "player:play": "player.playback.play",
+    "player:pause": "player.playback.pause",
+    "player:stop": "player.playback.stop",
+    "player:next": "player.playback.next",
+    "player:previous": "player.playback.previous",
+    "player:seek": "player.playback.seek",
+    "player:volume": "player.volume.set",
+    "player:mode": "player.mode.set",
+    "player:queue": "player.queue.replace",
+    "player:enqueue": "player.queue.append",
+    "player:register": "player.device.register",
+    "player:transfer": "player.queue.transfer",
 }
 
 

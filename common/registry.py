@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InvalidPayload, UnknownAction
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+# ``domain.context.action``; a domain acting on itself may drop the context
+# (``tracker.subscribe``, ``tracker.list``).
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,2}$")
 
 
 class Schema(BaseModel):

@@ -235,6 +235,10 @@ WS_MAX_FRAME_BYTES = env_number("WS_MAX_FRAME_BYTES", 64 * 1024, cast=int, minim
 WS_RATE_LIMIT = env_number("WS_RATE_LIMIT", 30.0, minimum=0.1)
 WS_RATE_BURST = env_number("WS_RATE_BURST", 60, cast=int, minimum=1)
 
+# TRACKER_LOG_TAIL: in the embedded mode the bridge polls the tracker log for changes
+# committed by other processes (the orchestrator) and delivers them; on by default.
+TRACKER_LOG_TAIL = env_bool("TRACKER_LOG_TAIL", True)
+
 # django-q2. A task's ``retry`` must exceed its ``timeout`` or it would run twice;
 # ``max_attempts`` 1 so a failed scan is recorded, not retried forever; no catch-up of
 # missed schedules after downtime.

@@ -20,3 +20,5 @@ from .settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WS_RATE_LIMIT = 1000.0
 WS_RATE_BURST = 1000
+# The embedded log tailer polls the database; tests that need it turn it on.
+TRACKER_LOG_TAIL = False

@@ -39,7 +39,7 @@ def test_unknown_name_raises_unknown_action():
     assert exc.value.code == "unknown_action"
 
 
-@pytest.mark.parametrize("name", ["ping", "Player.volume.set", "a.b", "a.b.c.d", "system:ping", "a..b", "a.b.c-d"])
+@pytest.mark.parametrize("name", ["ping", "Player.volume.set", "a.b.c.d", "a.", "system:ping", "a..b", "a.b.c-d"])
 def test_malformed_names_cannot_be_declared(name):
     with pytest.raises(ValueError):
         Registry().action(name, Empty, doc="x")(lambda m: None)

@@ -1,0 +1,74 @@
+"""Embedded mode: deliver tracker changes committed by other processes.
+
+The in-memory channel layer cannot cross processes, so a change committed by the
+orchestrator (a scan's progress) or by a management command never reaches this bridge's
+subscribers by broadcast. The bridge therefore tails the tracker log: every
+``TAIL_INTERVAL`` seconds it reads the actions committed since the last look by *other*
+processes and publishes them to their groups in this process. (Its own actions were
+published at commit.) The scaled mode needs none of this: Redis carries every broadcast.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from django.conf import settings
+
+from common.clients import run_sync
+
+logger = logging.getLogger(__name__)
+
+TAIL_INTERVAL = 0.5
+BATCH = 500
+
+_task: asyncio.Task | None = None
+
+
+def _latest_id() -> int:
+    from tracker.models import TrackerAction
+
+    latest = TrackerAction.objects.order_by("-id").values_list("id", flat=True).first()
+    return latest or 0
+
+
+def _read(after: int) -> tuple[int, list]:
+    from tracker.models import TrackerAction
+    from tracker.store import Applied
+    from worker.actions import process_id
+
+    rows = list(TrackerAction.objects.filter(id__gt=after).order_by("id")[:BATCH])
+    me = process_id()
+    applied = [
+        Applied(str(r.tracker_id), r.version, r.name, r.payload, r.changes, {})
+        for r in rows
+        if r.origin != me
+    ]
+    return (rows[-1].id if rows else after), applied
+
+
+async def _run() -> None:
+    from tracker.store import group_name
+    from tracker.events import ACTION_APPLIED
+    from common.clients import get_broadcast_client
+
+    client = get_broadcast_client()
+    last = await run_sync(_latest_id)
+    while True:
+        await asyncio.sleep(TAIL_INTERVAL)
+        try:
+            last, applied = await run_sync(_read, last)
+        except Exception:
+            logger.exception("tracker log tail failed; retrying")
+            continue
+        for item in applied:
+            await client.broadcast(group_name(item.tracker), ACTION_APPLIED.name, item.event())
+
+
+def ensure_running() -> None:
+    """Start the tailer in this process (embedded mode only); idempotent."""
+    global _task
+    if settings.SCALED or not getattr(settings, "TRACKER_LOG_TAIL", True):
+        return
+    loop = asyncio.get_running_loop()
+    if _task is None or _task.done() or _task.get_loop() is not loop:
+        _task = loop.create_task(_run())
