@@ -29,7 +29,16 @@ DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 # Reducer actions with their own service, or dispatched by the server only.
 SPECIAL = {"party.session.create", "player.queue.transfer"}
-SERVER_ONLY = {"player.queue.take"}
+SERVER_ONLY = {
+    "player.queue.take",
+    "library.scan.begin",
+    "library.scan.report",
+    "library.scan.complete",
+    "library.scan.fail",
+    "library.scan.halt",
+}
+# The library app declares ``library.scan.cancel`` (staff, addressed by library).
+ELSEWHERE = {"library.scan.cancel"}
 DOCS = {
     "player.device.rename": "Rename a device.",
     "player.queue.replace": "Replace the queue (optionally start at `index`/`position_ms`, playing when `play`).",
@@ -52,6 +61,11 @@ DOCS = {
     "party.session.leave": "Leave a listening party (the host's role passes on).",
     "party.session.end": "End the party (host only).",
     "party.control.set": "Let members control playback, or not (host only).",
+    "library.scan.begin": "A scan of the tracker's library began (server only).",
+    "library.scan.report": "A running scan's phase and counters (server only).",
+    "library.scan.complete": "The scan finished (server only).",
+    "library.scan.fail": "The scan failed, with a message (server only).",
+    "library.scan.halt": "The scan stopped after a cancel (server only).",
 }
 
 
@@ -73,7 +87,7 @@ def act(message: Message) -> dict:
 
 
 for _name, _model in PAYLOADS.items():
-    if _name in SPECIAL or not _name.startswith(("player.", "party.")):
+    if _name in SPECIAL or _name in ELSEWHERE:
         continue
     registry.action(
         _name,

@@ -53,3 +53,37 @@ async def test_with_the_worker_stopped_requests_time_out_and_the_bridge_stays_up
     finally:
         stack.start_worker("worker-1")
     await asyncio.to_thread(stack.wait_healthy, "bridge-a")
+
+
+async def test_tracker_flows_across_two_bridges(stack):
+    """Devices on different bridges: live pause, remote control, hand-off and resync."""
+    token = stack.make_user("traveller")
+    async with WsClient(stack.ws_url("bridge-a"), token) as a, WsClient(stack.ws_url("bridge-b"), token) as b:
+        device_a = (await a.request("player.device.register", {"name": "Desktop"}))["result"]["tracker"]
+        device_b = (await b.request("player.device.register", {"name": "Phone"}))["result"]["tracker"]
+        assert (await b.request("tracker.subscribe", {"tracker": device_a}))["ok"]
+        assert (await a.request("player.queue.replace", {"tracks": [1, 2, 3], "play": True}))["ok"]
+        assert (await b.event("tracker.action.applied", action="player.queue.replace"))["payload"]["tracker"] == device_a
+        assert (await a.request("player.playback.pause"))["ok"]
+        paused = await b.event("tracker.action.applied", action="player.playback.pause")
+        assert paused["payload"]["tracker"] == device_a and paused["payload"]["changes"]["playing"] is False
+        # B remote-controls A; A hears it through its own subscription.
+        assert (await b.request("player.playback.play", {"tracker": device_a, "index": 2}))["ok"]
+        played = await a.event("tracker.action.applied", action="player.playback.play")
+        assert played["payload"]["changes"]["index"] == 2
+        # Hand-off from A (bridge A) to B (bridge B).
+        reply = await a.request("player.queue.transfer", {"to": device_b})
+        assert reply["ok"], reply
+        taken = await b.event("tracker.action.applied", action="player.queue.take", tracker=device_b)
+        assert taken["payload"]["changes"]["queue"] == [1, 2, 3] and taken["payload"]["changes"]["playing"] is True
+        seen = (await b.request("tracker.state.get", {"tracker": device_a}))["result"]
+    # A client that reconnects to the other bridge resyncs from the version it saw.
+    async with WsClient(stack.ws_url("bridge-b"), token) as again:
+        async with WsClient(stack.ws_url("bridge-a"), token) as a2:
+            await a2.request("player.volume.set", {"tracker": device_a, "volume": 20})
+        resync = (await again.request("tracker.subscribe", {"tracker": device_a, "since_version": seen["version"]}))["result"]
+        state = dict(seen["state"])
+        for action in resync["actions"]:
+            state.update(action["changes"])
+        fresh = (await again.request("tracker.state.get", {"tracker": device_a}))["result"]
+    assert state == fresh["state"] and state["volume"] == 20

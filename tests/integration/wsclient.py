@@ -39,12 +39,17 @@ class WsClient:
             elif frame.get("id") == request_id:
                 return frame
 
-    async def event(self, name: str, timeout: float = 10) -> dict:
+    async def event(self, name: str, timeout: float = 10, **match) -> dict:
+        """The first event called ``name`` whose payload has the ``match`` values."""
+
+        def wanted(frame: dict) -> bool:
+            return frame.get("event") == name and all(frame["payload"].get(k) == v for k, v in match.items())
+
         for index, frame in enumerate(self.events):
-            if frame["event"] == name:
+            if wanted(frame):
                 return self.events.pop(index)
         while True:
             frame = await self.receive(timeout)
-            if frame.get("event") == name:
+            if wanted(frame):
                 return frame
             self.events.append(frame)

@@ -58,8 +58,7 @@ async def test_b_remote_controls_a_by_naming_its_tracker(alice, ws_client):
     b = await device(ws_client, alice, "Phone")
     ok(await a.request("player.queue.replace", {"tracks": [1, 2]}))
     ok(await b.request("player.playback.play", {"tracker": a.tracker, "index": 1}))
-    event = await a.event("tracker.action.applied")
-    event = await a.event("tracker.action.applied") if event["payload"]["action"] != "player.playback.play" else event
+    event = await a.event("tracker.action.applied", action="player.playback.play")
     assert event["payload"]["changes"]["index"] == 1
     state = ok(await a.request("tracker.state.get", {"tracker": a.tracker}))["state"]
     assert state["playing"] is True and state["index"] == 1

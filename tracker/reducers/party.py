@@ -1,0 +1,125 @@
+"""Kind ``party``: a shared listening session.
+
+The shared playback fields (see ``playback``; no volume: that is per device) plus
+``host``, ``members`` (sorted user ids, host included), ``members_control`` (members may
+control the queue and playback), ``name`` and ``ended``. Playback actions need a member,
+and the host unless ``members_control``; the server (actor None) may always act. Once
+``ended``, every action is a conflict.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from .base import Action, ActionRejected, Handler, Reducer, State
+from .playback import PLAYBACK_HANDLERS, initial_playback, paused
+
+KIND = "party"
+DEFAULT_NAME = "Party"
+
+
+def initial_state() -> State:
+    """A party not created yet: no host, no members, host-only control."""
+    return {
+        **initial_playback(),
+        "host": None,
+        "members": [],
+        "members_control": False,
+        "name": DEFAULT_NAME,
+        "ended": False,
+    }
+
+
+def _require_open(state: State) -> None:
+    if state["ended"]:
+        raise ActionRejected("The party has ended.", "conflict")
+    if state["host"] is None:
+        raise ActionRejected("The party has not been created yet.", "conflict")
+
+
+def _require_user(action: Action) -> int:
+    if action.actor is None:
+        raise ActionRejected(f"{action.name} needs a user, not the server.", "conflict")
+    return action.actor
+
+
+def _require_member(state: State, actor: int | None) -> None:
+    if actor is not None and actor not in state["members"]:
+        raise ActionRejected("Only party members may do this.", "forbidden")
+
+
+def _require_host(state: State, actor: int | None) -> None:
+    _require_member(state, actor)
+    if actor is not None and actor != state["host"]:
+        raise ActionRejected("Only the party host may do this.", "forbidden")
+
+
+def session_create(state: State, action: Action) -> State:
+    """The actor opens the party and becomes its host (only once)."""
+    if state["ended"]:
+        raise ActionRejected("The party has ended.", "conflict")
+    if state["host"] is not None:
+        raise ActionRejected("The party already exists.", "conflict")
+    actor = _require_user(action)
+    return {**state, "host": actor, "members": [actor], "name": action.payload.get("name", state["name"])}
+
+
+def session_join(state: State, action: Action) -> State:
+    """The actor becomes a member (joining twice changes nothing)."""
+    _require_open(state)
+    actor = _require_user(action)
+    return {**state, "members": sorted({*state["members"], actor})}
+
+
+def session_leave(state: State, action: Action) -> State:
+    """The actor leaves; a leaving host hands over to the lowest member; the last one out ends the party."""
+    _require_open(state)
+    actor = _require_user(action)
+    _require_member(state, actor)
+    members = [member for member in state["members"] if member != actor]
+    if not members:
+        return {**paused(state, action.at_ms), "members": [], "host": None, "ended": True}
+    host = members[0] if actor == state["host"] else state["host"]
+    return {**state, "members": members, "host": host}
+
+
+def control_set(state: State, action: Action) -> State:
+    """Whether members (not only the host) may control the queue and playback (host only)."""
+    _require_open(state)
+    _require_host(state, action.actor)
+    return {**state, "members_control": action.payload["members_control"]}
+
+
+def session_end(state: State, action: Action) -> State:
+    """The party ends and playback pauses (host only)."""
+    _require_open(state)
+    _require_host(state, action.actor)
+    return {**paused(state, action.at_ms), "ended": True}
+
+
+def _controlled(handler: Handler) -> Handler:
+    """``handler`` behind the party's checks: open, and a member allowed to control."""
+
+    @wraps(handler)
+    def handle(state: State, action: Action) -> State:
+        _require_open(state)
+        if not state["members_control"]:
+            _require_host(state, action.actor)
+        else:
+            _require_member(state, action.actor)
+        return handler(state, action)
+
+    return handle
+
+
+# Every shared queue/playback action, ``player.queue.take`` included; not
+# ``player.queue.transfer`` (a party has no ``transferred_to``) nor volume/device.
+HANDLERS: dict[str, Handler] = {
+    **{name: _controlled(handler) for name, handler in PLAYBACK_HANDLERS.items()},
+    "party.session.create": session_create,
+    "party.session.join": session_join,
+    "party.session.leave": session_leave,
+    "party.session.end": session_end,
+    "party.control.set": control_set,
+}
+
+PARTY = Reducer(kind=KIND, initial_state=initial_state, handlers=HANDLERS)

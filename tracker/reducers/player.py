@@ -1,0 +1,58 @@
+"""Kind ``player``: one device's queue and playback.
+
+Besides the shared playback fields (see ``playback``): ``volume`` (0..100), ``device``
+(its name) and ``transferred_to`` (the tracker id the queue was handed to; cleared as
+soon as this player plays again).
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from .base import Action, ActionRejected, Handler, Reducer, State
+from .playback import PLAYBACK_HANDLERS, initial_playback, paused
+
+KIND = "player"
+DEFAULT_DEVICE_NAME = "Player"
+
+
+def initial_state() -> State:
+    """An empty, paused player at full volume."""
+    return {**initial_playback(), "volume": 100, "device": DEFAULT_DEVICE_NAME, "transferred_to": None}
+
+
+def device_rename(state: State, action: Action) -> State:
+    """A new device name."""
+    return {**state, "device": action.payload["name"]}
+
+
+def volume_set(state: State, action: Action) -> State:
+    """A new volume (0..100)."""
+    return {**state, "volume": action.payload["volume"]}
+
+
+def queue_transfer(state: State, action: Action) -> State:
+    """Hand the queue to tracker ``to``: this player pauses and remembers the target."""
+    if not state["queue"]:
+        raise ActionRejected("There is nothing to transfer: the queue is empty.", "conflict")
+    return {**paused(state, action.at_ms), "transferred_to": action.payload["to"]}
+
+
+def _local(handler: Handler) -> Handler:
+    """``handler``, then: a player that plays here again is no longer transferred."""
+
+    @wraps(handler)
+    def handle(state: State, action: Action) -> State:
+        result = handler(state, action)
+        return {**result, "transferred_to": None} if result["playing"] else result
+
+    return handle
+
+
+HANDLERS: dict[str, Handler] = {
+    **{name: _local(handler) for name, handler in PLAYBACK_HANDLERS.items()},
+    "player.device.rename": device_rename,
+    "player.volume.set": volume_set,
+    "player.queue.transfer": queue_transfer,
+}
+
+PLAYER = Reducer(kind=KIND, initial_state=initial_state, handlers=HANDLERS)
