@@ -1,0 +1,29 @@
+"""Text keys for sorting and searching: case- and accent-insensitive."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ARTICLES = ("the ", "a ", "an ")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, spaces collapsed: "Sigur Rós" -> "sigur ros"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped).strip()
+
+
+def sort_key(text: str) -> str:
+    """A sort name: folded, leading English article moved away ("The Band" -> "band")."""
+    folded = fold(text)
+    for article in _ARTICLES:
+        if folded.startswith(article) and len(folded) > len(article):
+            return folded[len(article):]
+    return folded
+
+
+def search_key(*parts: str | None) -> str:
+    """The folded text a search matches against, from several fields."""
+    return " ".join(fold(part) for part in parts if part)
