@@ -272,7 +272,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "bridge.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
 }
+
+# The cache: throttles and resized cover art bookkeeping. Redis in the scaled mode, so
+# every process counts together; in-process memory otherwise.
+if SCALED:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": CHANNELS_PREFIX}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# STREAM_X_ACCEL_PREFIX: when set (e.g. "/_music/"), audio is handed to nginx with
+# X-Accel-Redirect instead of being sent by the bridge; see the README's nginx example.
+STREAM_X_ACCEL_PREFIX = env_str("STREAM_X_ACCEL_PREFIX")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -1,0 +1,138 @@
+"""Streaming a track's original file, with HTTP ranges and conditional requests.
+
+``GET /api/v1/tracks/{id}/stream``: ``Accept-Ranges: bytes``; one byte range
+(``bytes=a-b``, ``bytes=a-``, ``bytes=-n``) answers ``206`` with ``Content-Range``, an
+unsatisfiable one ``416``; several ranges get the whole file (``200``), as RFC 9110
+allows. ``ETag`` and ``Last-Modified`` come from the file's size and mtime, and
+``If-None-Match`` / ``If-Modified-Since`` answer ``304``; ``If-Range`` is honoured.
+
+With ``STREAM_X_ACCEL_PREFIX`` set (e.g. ``/_music/``), the body is left to nginx via
+``X-Accel-Redirect: <prefix><library id>/<path>``: nginx then maps that internal
+location onto the library roots and does ranges itself (see the README).
+"""
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe
+from rest_framework.views import APIView
+
+from common.errors import NotFound
+from library.files import track_file
+from library.models import Track
+
+CHUNK = 64 * 1024
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+AUDIO_TYPES = {
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "m4a": "audio/mp4",
+    "mp4": "audio/mp4",
+    "wav": "audio/wav",
+    "aiff": "audio/aiff",
+    "wma": "audio/x-ms-wma",
+}
+
+
+def content_type(track: Track, path: Path) -> str:
+    return AUDIO_TYPES.get(track.format) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
+    """``(start, end)`` inclusive, ``None`` to send everything, ``"unsatisfiable"``."""
+    match = RANGE.match(header.strip())
+    if not match:
+        return None  # several ranges or another unit: the whole file
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        return "unsatisfiable"
+    return start, end
+
+
+def read_file(path: Path, start: int, length: int):
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = handle.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+
+
+def stream_file(request, track: Track) -> HttpResponse:
+    """The response serving ``track``'s file for ``request`` (shared by REST and Subsonic)."""
+    path = track_file(track)
+    stat = path.stat()
+    size = stat.st_size
+    etag = f'"{size:x}-{stat.st_mtime_ns:x}"'
+    last_modified = int(stat.st_mtime)
+    headers = {"ETag": etag, "Last-Modified": http_date(last_modified), "Accept-Ranges": "bytes",
+               "Cache-Control": "private, max-age=3600"}
+
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        if etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*":
+            return HttpResponse(status=304, headers=headers)
+    else:
+        since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+        if since is not None and last_modified <= since:
+            return HttpResponse(status=304, headers=headers)
+
+    span = None
+    range_header = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if range_header and (if_range is None or if_range.strip() in (etag, http_date(last_modified))):
+        span = parse_range(range_header, size)
+        if span == "unsatisfiable":
+            return HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+
+    kind = content_type(track, path)
+    prefix = getattr(settings, "STREAM_X_ACCEL_PREFIX", "")
+    if prefix:
+        response = HttpResponse(content_type=kind, headers=headers)
+        response["X-Accel-Redirect"] = f"{prefix}{track.library_id}/{quote(os.path.relpath(path, os.path.realpath(track.library.root)))}"
+        return response
+
+    start, end = span if span else (0, size - 1)
+    length = max(0, end - start + 1)
+    if request.method == "HEAD":
+        response = HttpResponse(status=206 if span else 200, content_type=kind, headers=headers)
+    else:
+        response = StreamingHttpResponse(read_file(path, start, length), status=206 if span else 200,
+                                         content_type=kind, headers=headers)
+    response["Content-Length"] = str(length)
+    if span:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+class TrackStreamView(APIView):
+    """The original audio file of a track, for any signed-in user."""
+
+    def get(self, request, track_id: int):
+        try:
+            track = Track.objects.select_related("library").get(pk=track_id)
+        except Track.DoesNotExist:
+            raise NotFound(f"No track {track_id}.") from None
+        return stream_file(request, track)
+
+    head = get
