@@ -18,6 +18,10 @@ LEGACY_NAMES: dict[str, str] = {
     "player:enqueue": "player.queue.append",
     "player:register": "player.device.register",
     "player:transfer": "player.queue.transfer",
+    "album:get": "library.album.get",
+    "track:get": "library.track.get",
+    "search:query": "library.search.query",
+    "artist:get": "library.artist.get",
 }
 
 

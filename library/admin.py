@@ -1,0 +1,285 @@
+"""Library management in the admin: libraries (with "Scan now"), scan runs, and the catalogue.
+
+The catalogue (artists, albums, tracks, genres, cover art) mirrors the files and is
+written by scans, so it is read-only here: fix tags in the files and scan again.
+"""
+from __future__ import annotations
+
+import os
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from common.errors import BusError
+
+from .models import Album, Artist, CoverArt, Genre, Library, ScanRun, Track
+
+# Only these are served from the admin's origin as they are; anything else (an embedded
+# picture claiming text/html or SVG) is sent as a download.
+SAFE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp"})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def cover_img(cover_id: int | None, size: int = 48) -> str:
+    """An ``<img>`` of a cover served by the CoverArt admin's image view, or a dash."""
+    if cover_id is None:
+        return "—"
+    url = reverse("admin:library_coverart_image", args=[cover_id])
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="cover {}" loading="lazy" style="object-fit: cover">',
+        url, size, size, cover_id,
+    )
+
+
+def _count_subquery(queryset: QuerySet, field: str) -> Coalesce:
+    """Count of ``queryset`` rows whose ``field`` is the outer row (no join fan-out)."""
+    counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+# -- libraries and scans --------------------------------------------------------------------
+
+
+class LibraryForm(forms.ModelForm):
+    class Meta:
+        model = Library
+        fields = "__all__"
+
+    def clean_root(self) -> str:
+        root = self.cleaned_data["root"]
+        if not os.path.isabs(root):
+            raise forms.ValidationError("Give the absolute path of the music folder on the server.")
+        root = os.path.normpath(root)
+        if not os.path.isdir(root):
+            raise forms.ValidationError("No folder exists at this path on the server.")
+        return root
+
+
+@admin.register(Library)
+class LibraryAdmin(admin.ModelAdmin):
+    form = LibraryForm
+    list_display = ("name", "root", "enabled", "scan_interval", "track_count", "last_scan_status", "last_scan_time")
+    list_filter = ("enabled",)
+    search_fields = ("name", "root")
+    readonly_fields = ("lease_holder", "lease_expires", "created")
+    actions = ["scan_now"]
+
+    def get_queryset(self, request):
+        latest = ScanRun.objects.filter(library=OuterRef("pk")).order_by("-created", "-id")
+        return super().get_queryset(request).annotate(
+            track_count=_count_subquery(Track.objects.all(), "library"),
+            last_status=Subquery(latest.values("status")[:1]),
+            last_finished=Subquery(latest.values("finished")[:1]),
+            last_started=Subquery(latest.values("started")[:1]),
+            last_created=Subquery(latest.values("created")[:1]),
+        )
+
+    @admin.display(description="tracks", ordering="track_count")
+    def track_count(self, library: Library) -> int:
+        return library.track_count
+
+    @admin.display(description="last scan", ordering="last_status")
+    def last_scan_status(self, library: Library) -> str:
+        return library.last_status or "never"
+
+    @admin.display(description="last scan time", ordering="last_created")
+    def last_scan_time(self, library: Library):
+        return library.last_finished or library.last_started or library.last_created
+
+    @admin.action(description="Scan now")
+    def scan_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        try:
+            from orchestrator.services import scan_request
+        except ImportError:
+            self.message_user(request, "Scanning is not available: the orchestrator's scan service cannot be loaded.", messages.ERROR)
+            return
+        requested = []
+        for library in queryset:
+            try:
+                scan_request(library, trigger="manual", user=request.user)
+            except BusError as exc:
+                self.message_user(request, f"{library}: {exc.message}", messages.WARNING)
+            else:
+                requested.append(library.name)
+        if requested:
+            self.message_user(request, f"Scan requested: {', '.join(requested)}.", messages.SUCCESS)
+
+
+@admin.register(ScanRun)
+class ScanRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id", "library", "status", "trigger", "full", "requested_by", "started", "finished",
+        "files_seen", "added", "updated", "removed", "error_count",
+    )
+    list_filter = ("status", "library", "trigger")
+    list_select_related = ("library", "requested_by")
+    exclude = ("errors",)
+    readonly_fields = ("error_list",)
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)  # old runs may be cleared
+
+    @admin.display(description="errors")
+    def error_list(self, run: ScanRun) -> str:
+        entries = run.errors if isinstance(run.errors, list) else []
+        if not entries:
+            return "none"
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+            ((e.get("path", ""), e.get("error", "")) if isinstance(e, dict) else ("", str(e)) for e in entries),
+        )
+        more = run.error_count - len(entries)
+        note = format_html("<p>… and {} more not kept.</p>", more) if more > 0 else ""
+        return format_html("<table><thead><tr><th>file</th><th>error</th></tr></thead><tbody>{}</tbody></table>{}", rows, note)
+
+
+# -- the catalogue --------------------------------------------------------------------------
+
+
+class AlbumLibraryFilter(admin.SimpleListFilter):
+    """Albums with a track in the chosen library."""
+
+    title = "library"
+    parameter_name = "library"
+
+    def lookups(self, request, model_admin):
+        return [(str(library.pk), library.name) for library in Library.objects.all()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(Exists(Track.objects.filter(album=OuterRef("pk"), library_id=int(value))))
+        return queryset
+
+
+class CoverPreviewMixin:
+    """A large cover preview first on the change page."""
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "cover_preview"]
+        return ["cover_preview", *fields]
+
+    @admin.display(description="cover art")
+    def cover_preview(self, obj) -> str:
+        return cover_img(self.cover_id(obj), size=250)
+
+    @admin.display(description="cover")
+    def thumbnail(self, obj) -> str:
+        return cover_img(self.cover_id(obj))
+
+    def cover_id(self, obj) -> int | None:
+        return obj.cover_id
+
+
+@admin.register(Artist)
+class ArtistAdmin(ReadOnlyAdmin):
+    list_display = ("name", "sort_name", "album_count", "musicbrainz_id", "created")
+    search_fields = ("name", "sort_name", "musicbrainz_id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(album_count=_count_subquery(Album.objects.all(), "album_artist"))
+
+    @admin.display(description="albums", ordering="album_count")
+    def album_count(self, artist: Artist) -> int:
+        return artist.album_count
+
+
+@admin.register(Album)
+class AlbumAdmin(CoverPreviewMixin, ReadOnlyAdmin):
+    list_display = ("thumbnail", "title", "album_artist", "year", "track_count", "compilation", "created")
+    list_display_links = ("thumbnail", "title")
+    list_filter = ("compilation", "year", "genres", AlbumLibraryFilter)
+    list_select_related = ("album_artist",)
+    search_fields = ("title", "album_artist__name", "musicbrainz_id")
+    readonly_fields = ("cover_preview",)
+
+
+@admin.register(Track)
+class TrackAdmin(CoverPreviewMixin, ReadOnlyAdmin):
+    list_display = ("thumbnail", "title", "artist_display", "album", "disc_number", "track_number", "format", "duration", "library")
+    list_display_links = ("thumbnail", "title")
+    list_filter = ("format", "library", "year", "genres", "album__compilation")
+    list_select_related = ("album", "library")
+    search_fields = ("title", "artist_display", "album__title", "path")
+    readonly_fields = ("cover_preview",)
+
+    def cover_id(self, track: Track) -> int | None:
+        return track.cover_id if track.cover_id is not None else track.album.cover_id
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, track: Track) -> str:
+        seconds = track.duration_ms // 1000
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@admin.register(Genre)
+class GenreAdmin(ReadOnlyAdmin):
+    list_display = ("name", "album_count", "track_count")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            album_count=_count_subquery(Album.genres.through.objects.all(), "genre"),
+            track_count=_count_subquery(Track.genres.through.objects.all(), "genre"),
+        )
+
+    @admin.display(description="albums", ordering="album_count")
+    def album_count(self, genre: Genre) -> int:
+        return genre.album_count
+
+    @admin.display(description="tracks", ordering="track_count")
+    def track_count(self, genre: Genre) -> int:
+        return genre.track_count
+
+
+@admin.register(CoverArt)
+class CoverArtAdmin(CoverPreviewMixin, ReadOnlyAdmin):
+    list_display = ("thumbnail", "sha256", "mime", "size", "width", "height", "created")
+    list_display_links = ("thumbnail", "sha256")
+    list_filter = ("mime",)
+    search_fields = ("sha256",)
+    readonly_fields = ("cover_preview",)
+
+    def cover_id(self, cover: CoverArt) -> int | None:
+        return cover.pk
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.image_view)
+        return [path("<int:object_id>/image/", view, name="library_coverart_image"), *super().get_urls()]
+
+    def image_view(self, request: HttpRequest, object_id: int) -> FileResponse:
+        """The image file of a cover (admin only): 404 when the row or its file is missing."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cover = CoverArt.objects.filter(pk=object_id).first()
+        if cover is None:
+            raise Http404("No such cover art.")
+        try:
+            from library.covers import cover_path
+        except ImportError:
+            raise Http404("Cover files are not available.") from None
+        file = cover_path(cover)
+        if not file.is_file():
+            raise Http404("The cover's file is missing.")
+        safe = cover.mime in SAFE_IMAGE_TYPES
+        response = FileResponse(file.open("rb"), content_type=cover.mime if safe else "application/octet-stream", as_attachment=not safe)
+        response["Cache-Control"] = "private, max-age=86400"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response

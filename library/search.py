@@ -1,0 +1,186 @@
+"""The catalogue's search index: word-prefix, case- and accent-insensitive, never a table scan.
+
+A query is folded (``library.text.fold``) and split into words; a row matches when every
+word starts a word of the row ("bjo" finds "Björk", "sig ros" finds "Sigur Rós"). Only
+letters and digits reach the database, so no user input is ever query syntax.
+
+SQLite: one FTS5 table per kind (``library_artist_fts``, ``library_album_fts``,
+``library_track_fts``), *external content* over the catalogue table (the index stores
+tokens only; rowid = the row's id), tokenizer ``unicode61 remove_diacritics 2``. It
+indexes the display text and ``search_key``. Triggers on the catalogue tables keep it in
+step with every INSERT, UPDATE of an indexed column and DELETE, so the scanner's
+``bulk_create``/``bulk_update``/``delete`` need not call anything. Queries are
+``"word"*`` prefix terms, ranked by bm25.
+
+PostgreSQL: ``pg_trgm`` GIN indexes on the ``search_key`` columns (folded text, written by
+the scanner). Each word becomes ``search_key ~ '\\m<word>'`` (a word starting with it),
+which the trigram index answers for words of three characters or more; results are
+ranked by ``word_similarity``.
+
+Trap: on SQLite, Django migrations that alter one of these tables rebuild it (copy, drop,
+rename), and dropping a table drops its triggers. ``repair`` (run after every
+``migrate``) puts missing triggers back and rebuilds that index.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connections
+
+from .text import fold
+
+MAX_WORDS = 10  # words of a query that are used; the rest are ignored
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as FTS5's unicode61 tokenizer splits
+
+
+@dataclass(frozen=True)
+class Index:
+    table: str  # the catalogue table
+    columns: tuple[str, ...]  # text columns in the SQLite FTS table
+    sort: str  # tie-break order among equally relevant rows
+
+    @property
+    def fts(self) -> str:
+        return f"{self.table}_fts"
+
+    @property
+    def trgm(self) -> str:
+        return f"{self.table}_search_trgm"
+
+    def triggers(self) -> dict[str, str]:
+        """Trigger name -> CREATE statement (SQLite)."""
+        cols = ", ".join(self.columns)
+        new = ", ".join(f"new.{c}" for c in self.columns)
+        old = ", ".join(f"old.{c}" for c in self.columns)
+        add = f"INSERT INTO {self.fts}(rowid, {cols}) VALUES (new.id, {new});"
+        remove = f"INSERT INTO {self.fts}({self.fts}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+        return {
+            f"{self.table}_fts_insert": f"CREATE TRIGGER IF NOT EXISTS {self.table}_fts_insert AFTER INSERT ON {self.table} BEGIN {add} END",
+            f"{self.table}_fts_delete": f"CREATE TRIGGER IF NOT EXISTS {self.table}_fts_delete AFTER DELETE ON {self.table} BEGIN {remove} END",
+            f"{self.table}_fts_update": (
+                f"CREATE TRIGGER IF NOT EXISTS {self.table}_fts_update AFTER UPDATE OF {cols} ON {self.table} "
+                f"BEGIN {remove} {add} END"
+            ),
+        }
+
+
+INDEXES: dict[str, Index] = {
+    "artist": Index("library_artist", ("name", "search_key"), "sort_name"),
+    "album": Index("library_album", ("title", "search_key"), "sort_title"),
+    "track": Index("library_track", ("title", "artist_display", "search_key"), "sort_title"),
+}
+
+
+def words(query: str) -> list[str]:
+    """The folded words of a query (letters and digits only), at most ``MAX_WORDS``."""
+    return _WORD.findall(fold(query or ""))[:MAX_WORDS]
+
+
+def fts_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: every word as a quoted prefix term (implicit AND)."""
+    return " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+
+
+def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, using: str = "default") -> tuple[list[int], int]:
+    """Ids of the ``kind`` rows matching ``query``, best first, and how many match in all."""
+    index = INDEXES[kind]
+    terms = words(query)
+    if not terms:
+        return [], 0
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        match = fts_query(terms)
+        count_sql = f"SELECT count(*) FROM {index.fts} WHERE {index.fts} MATCH %s"
+        count_params: list = [match]
+        page_sql = (
+            f"SELECT f.rowid FROM {index.fts} f JOIN {index.table} t ON t.id = f.rowid "
+            f"WHERE f.{index.fts} MATCH %s ORDER BY f.rank, t.{index.sort}, t.id LIMIT %s OFFSET %s"
+        )
+        page_params: list = [match, limit, offset]
+    elif connection.vendor == "postgresql":
+        where = " AND ".join(["search_key ~ %s"] * len(terms))
+        patterns = ["\\m" + term for term in terms]  # words are letters and digits: no regex syntax
+        count_sql = f"SELECT count(*) FROM {index.table} WHERE {where}"
+        count_params = patterns
+        page_sql = (
+            f"SELECT id FROM {index.table} WHERE {where} "
+            f"ORDER BY word_similarity(%s, search_key) DESC, {index.sort}, id LIMIT %s OFFSET %s"
+        )
+        page_params = [*patterns, " ".join(terms), limit, offset]
+    else:  # pragma: no cover - settings accept SQLite and PostgreSQL only
+        raise NotImplementedError(f"search is not implemented for {connection.vendor}")
+    with connection.cursor() as cursor:
+        cursor.execute(count_sql, count_params)
+        total = cursor.fetchone()[0]
+        if total <= offset:
+            return [], total
+        cursor.execute(page_sql, page_params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids, total
+
+
+# -- creating and dropping the index (migration 0002_search_index) ------------------------
+
+
+def install(schema_editor) -> None:
+    """Create the index for the connection's database and fill it from existing rows."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for index in INDEXES.values():
+            _sqlite_create(schema_editor, index)
+    elif vendor == "postgresql":
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for index in INDEXES.values():
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS {index.trgm} ON {index.table} USING gin (search_key gin_trgm_ops)"
+            )
+
+
+def uninstall(schema_editor) -> None:
+    """Drop the index. On PostgreSQL the pg_trgm extension stays: other objects may use it."""
+    vendor = schema_editor.connection.vendor
+    for index in INDEXES.values():
+        if vendor == "sqlite":
+            for trigger in index.triggers():
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+            schema_editor.execute(f"DROP TABLE IF EXISTS {index.fts}")
+        elif vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {index.trgm}")
+
+
+def _sqlite_create(executor, index: Index) -> None:
+    executor.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {index.fts} USING fts5({', '.join(index.columns)}, "
+        f"content='{index.table}', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+    )
+    for statement in index.triggers().values():
+        executor.execute(statement)
+    executor.execute(f"INSERT INTO {index.fts}({index.fts}) VALUES ('rebuild')")
+
+
+def repair(using: str = "default") -> list[str]:
+    """SQLite: put back triggers a table rebuild dropped, and rebuild those indexes.
+
+    Only where the FTS table exists (so an unapplied migration stays unapplied). Returns
+    the catalogue tables that were repaired.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return []
+    repaired = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        present = {row[0] for row in cursor.fetchall()}
+        for index in INDEXES.values():
+            if index.fts in present and not set(index.triggers()) <= present:
+                _sqlite_create(cursor, index)
+                repaired.append(index.table)
+    return repaired
+
+
+def repair_after_migrate(sender, app_config=None, using: str = "default", **kwargs) -> None:
+    if app_config is not None and app_config.label == "library":
+        repair(using)
+
+
