@@ -1,5 +1,5 @@
 """The REST API at ``/api/v1/``."""
-from django.urls import path
+from django.urls import include, path
 
 from .auth import TokenView
 from .stream import TrackStreamView
@@ -7,4 +7,5 @@ from .stream import TrackStreamView
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("tracks/<int:track_id>/stream", TrackStreamView.as_view(), name="track-stream"),
+    path("", include("bridge.api.userdata_urls")),
 ]

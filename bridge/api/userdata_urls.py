@@ -1,0 +1,3 @@
+"""REST endpoints for the user's own data (playlists, favourites, ratings, plays)."""
+
+urlpatterns: list = []
