@@ -6,17 +6,51 @@ that need the connection itself (subscriptions), to a bridge-side handler. Reque
 one connection run in order, one at a time, off the receive loop, so replies and events
 keep flowing while a request waits. Every request gets exactly one reply.
 
-Close codes: 4401 unauthenticated; 4429 flood (the connection kept sending far beyond the
-rate limit after being told).
+Reliability (see the README's "Scaling out"):
+
+- **Backpressure.** daphne never blocks ``send``: whatever a slow client does not read
+  piles up in the server's socket buffer, without bound. So every frame goes through a
+  per-connection outbox that writes only while the connection's transport holds less
+  than ``HIGH_WATER_BYTES`` unsent (and resumes below ``LOW_WATER_BYTES``). Events
+  waiting there are counted; beyond ``WS_MAX_PENDING_EVENTS`` (default 1000) they are
+  dropped and, once the client reads again, it gets one ``system.session.resync_required``
+  event (``reason: slow_client``) telling it to resync its trackers by version. Replies
+  are never dropped: when more than ``WS_MAX_PENDING_EVENTS`` of them wait, the client
+  is not reading at all and the connection is closed with **4408**.
+- **Bus interruptions.** A channel-layer receive that fails (Redis restarting) is
+  retried with back-off instead of killing the connection; a process-wide monitor probes
+  the bus every ``BUS_PROBE_INTERVAL`` seconds (a pub/sub round trip plus Redis's
+  ``run_id``) and, when the bus comes back after an interruption or a Redis restart,
+  every connection of this bridge gets ``system.session.resync_required``
+  (``reason: bus_interrupted``): events published meanwhile were lost.
+- **Liveness.** daphne's keepalive pings (``--ping-interval``/``--ping-timeout``) drop
+  clients that stop answering; ``disconnect`` then marks the connection's device
+  offline (``bridge.presence``).
+- Only the channel-layer message types below reach handlers, and a failing handler is
+  logged without killing the connection.
+
+Close codes: 4401 unauthenticated (also: a token deleted, or its user deactivated, while
+connected; checked every ``WS_AUTH_RECHECK`` seconds); 4408 too slow (replies kept
+waiting, the client is not reading); 4429 flood (the connection kept sending far beyond the rate limit after being
+told: its rate-limited frames outnumber its accepted ones by 200); 1013 try again later
+(the message bus was unreachable while connecting). WebSocket protocol violations
+(unmasked or malformed frames, invalid UTF-8, frames over 1 MiB) make daphne drop the
+connection without a close frame.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
+import time
+import weakref
 from typing import Any
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from common.clients import ReplyInbox, get_queue_client
@@ -26,18 +60,45 @@ from common.messages import Context, new_id
 from common.registry import RunsOn
 from common.router import prepare
 
+from . import presence, tail
 from .actions import PROTOCOL_VERSION, WELCOME
-from . import tail
+from .auth import header
+from .presence import RESYNC_EVENT
 from .ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SLOW = 4408
 CLOSE_FLOOD = 4429
+CLOSE_TRY_AGAIN = 1013  # standard "try again later"
 MAX_PENDING = 64  # queued requests per connection before new ones are refused
-FLOOD_STRIKES = 200  # rate-limited frames in a row before the connection is closed
+FLOOD_STRIKES = 200  # rate-limited frames beyond the accepted ones before the connection is closed
 MAX_ID_LENGTH = 64
 MAX_ACTION_LENGTH = 100
+
+# Outgoing flow control: bytes the transport may hold unsent before frames wait in the
+# outbox, and the level it must drain to before they flow again.
+HIGH_WATER_BYTES = 256 * 1024
+LOW_WATER_BYTES = 64 * 1024
+DRAIN_POLL_SECONDS = (0.01, 0.25)  # first and longest wait between checks while congested
+
+# Channel-layer receive retries, and the bus monitor.
+RECEIVE_BACKOFF_SECONDS = (0.1, 5.0)
+RECEIVE_HEALTHY_AFTER = 1.0  # seconds a retried receive must not fail before the bus counts as back
+BUS_PROBE_INTERVAL = 1.0
+BUS_PROBE_TIMEOUT = 2.0
+
+# The only channel-layer / ASGI message types this consumer handles.
+HANDLERS = frozenset({"websocket_connect", "websocket_receive", "websocket_disconnect", "bus_event", "bus_reply"})
+
+# Counters for this process (logged; read by the benchmarks and tests).
+STATS: collections.Counter = collections.Counter()
+
+
+def max_pending_events() -> int:
+    """WS_MAX_PENDING_EVENTS: events that may wait for a slow client before they are dropped."""
+    return max(1, int(presence._setting("WS_MAX_PENDING_EVENTS", 1000)))
 
 
 def group_for_user(user_id: int) -> str:
@@ -48,7 +109,273 @@ GROUP_EVERYONE = "users"
 GROUP_STAFF = "staff"
 
 
+# -- the transport under daphne -------------------------------------------------------------
+
+
+def find_protocol(send: Any) -> Any:
+    """daphne's protocol object behind an ASGI ``send`` callable, or None.
+
+    daphne hands each application ``partial(server.handle_reply, protocol)``; channels'
+    session middleware wraps it (``real_send``). Anything else (the test communicator,
+    another server) has no protocol to look at, and flow control is then off.
+    """
+    for _ in range(5):
+        args = getattr(send, "args", None)
+        if args and hasattr(args[0], "transport"):
+            return args[0]
+        owner = getattr(send, "__self__", None)
+        send = getattr(owner, "real_send", None)
+        if send is None:
+            return None
+    return None
+
+
+def transport_backlog(protocol: Any) -> int | None:
+    """Bytes written to the connection's Twisted transport and not yet sent to the socket."""
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        return None
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except (AttributeError, TypeError):
+        return None  # not a plain TCP transport (e.g. TLS terminated by daphne itself)
+
+
+# -- the bus monitor --------------------------------------------------------------------------
+
+
+class BusMonitor:
+    """Notices interruptions of the channel layer and tells this process's connections.
+
+    Scaled mode only: the in-memory layer cannot be interrupted. One per event loop.
+    """
+
+    def __init__(self) -> None:
+        self.consumers: weakref.WeakSet = weakref.WeakSet()
+        self.task: asyncio.Task | None = None
+        self.healthy = True
+        self.run_id: str | None = None
+        self._redis = None
+
+    def attach(self, consumer: "BusConsumer") -> None:
+        self.consumers.add(consumer)
+        if not settings.SCALED:
+            return
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self._redis = None
+            self.task = loop.create_task(self.run())
+
+    def interrupted(self, reason: str) -> None:
+        STATS["bus_interruptions"] += 1
+        for consumer in list(self.consumers):
+            consumer.request_resync(reason)
+
+    async def redis_run_id(self) -> str | None:
+        from redis import asyncio as aioredis
+
+        if self._redis is None:
+            self._redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=BUS_PROBE_TIMEOUT,
+                                                  socket_connect_timeout=BUS_PROBE_TIMEOUT)
+        info = await self._redis.info("server")
+        return str(info.get("run_id"))
+
+    async def probe(self, layer, channel: str, n: int) -> None:
+        await layer.send(channel, {"type": "bus.probe", "n": n})
+        deadline = time.monotonic() + BUS_PROBE_TIMEOUT
+        while True:
+            message = await asyncio.wait_for(layer.receive(channel), max(0.01, deadline - time.monotonic()))
+            if message.get("n") == n:
+                return
+
+    async def run(self) -> None:
+        layer = get_channel_layer()
+        channel: str | None = None
+        n = 0
+        while True:
+            await asyncio.sleep(BUS_PROBE_INTERVAL)
+            n += 1
+            try:
+                if channel is None:
+                    channel = await layer.new_channel("monitor.")
+                await self.probe(layer, channel, n)
+                run_id = await self.redis_run_id()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # A timed-out receive drops the pub/sub subscription: subscribe afresh next time.
+                channel = None
+                if self.healthy:
+                    logger.warning("message bus unreachable (%s: %s); connections will resync when it is back",
+                                   exc.__class__.__name__, exc)
+                self.healthy = False
+                continue
+            restarted = self.run_id is not None and run_id != self.run_id
+            if not self.healthy or restarted:
+                logger.warning("message bus back%s; asking %d connections to resync",
+                               " (Redis restarted)" if restarted else "", len(self.consumers))
+                self.interrupted("bus_interrupted")
+            self.healthy = True
+            self.run_id = run_id
+
+
+MONITOR = BusMonitor()
+
+
+def auth_recheck_seconds() -> float:
+    """WS_AUTH_RECHECK: seconds between checks that token-authenticated connections' tokens still exist (default 30)."""
+    return max(0.5, presence._setting("WS_AUTH_RECHECK", 30.0))
+
+
+def _valid_tokens(keys: list[str]) -> set[str]:
+    from rest_framework.authtoken.models import Token
+
+    valid: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        valid.update(Token.objects.filter(key__in=chunk, user__is_active=True).values_list("key", flat=True))
+    return valid
+
+
+class AuthWatch:
+    """Closes (4401) token-authenticated connections whose token was deleted or whose user was deactivated.
+
+    One query per ``WS_AUTH_RECHECK`` seconds for all of this process's token connections.
+    """
+
+    def __init__(self) -> None:
+        self.consumers: weakref.WeakSet = weakref.WeakSet()
+        self.task: asyncio.Task | None = None
+
+    def attach(self, consumer: "BusConsumer") -> None:
+        if not consumer.token_key:
+            return
+        self.consumers.add(consumer)
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self.run())
+
+    async def run(self) -> None:
+        from common.clients import run_sync
+
+        while True:
+            await asyncio.sleep(auth_recheck_seconds())
+            live = [c for c in list(self.consumers) if c.ready]
+            if not live:
+                continue
+            try:
+                valid = await run_sync(_valid_tokens, sorted({c.token_key for c in live}))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("could not recheck connection tokens (%s)", exc)
+                continue
+            for consumer in live:
+                if consumer.token_key not in valid and consumer.ready:
+                    STATS["closed_revoked"] += 1
+                    logger.info("closing a connection whose token was revoked")
+                    await consumer.close(code=CLOSE_UNAUTHENTICATED)
+
+
+AUTH_WATCH = AuthWatch()
+
+
+# -- the consumer -----------------------------------------------------------------------------
+
+
 class BusConsumer(AsyncWebsocketConsumer):
+    ready = False
+    token_key: str | None = None
+    closing = False
+    device: str | None = None
+
+    # -- ASGI plumbing: a channel-layer hiccup must not kill the connection -------------------
+
+    async def __call__(self, scope, receive, send):
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        self.protocol = find_protocol(send)
+        self.outbox: collections.deque = collections.deque()
+        self.queued_events = 0
+        self.queued_other = 0
+        self.dropped = 0
+        self.resync_pending = False
+        self.congested_since: float | None = None
+        self.writer: asyncio.Task | None = None
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception as exc:
+            logger.warning("refusing a connection: the message bus is unreachable (%s)", exc)
+            STATS["refused_bus_down"] += 1
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+            return
+        self.channel_receive = self.bus_receive
+        try:
+            await self.dispatch_loop(receive)
+        except StopConsumer:
+            pass
+
+    async def dispatch_loop(self, receive) -> None:
+        from channels.utils import await_many_dispatch
+
+        await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+
+    async def bus_receive(self) -> dict:
+        """The next channel-layer message; retries (with back-off) while the layer fails."""
+        delay, longest = RECEIVE_BACKOFF_SECONDS
+        failed = False
+        while True:
+            receiving = asyncio.ensure_future(self.channel_layer.receive(self.channel_name))
+            try:
+                if failed:
+                    # Working again once a receive has not failed for a moment (a message may
+                    # never come to prove it): tell the client what it may have missed.
+                    done, _ = await asyncio.wait({receiving}, timeout=RECEIVE_HEALTHY_AFTER)
+                    if not done or receiving.exception() is None:
+                        failed = False
+                        self.request_resync("bus_interrupted")
+                message = await receiving
+            except asyncio.CancelledError:
+                receiving.cancel()
+                raise
+            except Exception as exc:
+                if not failed:
+                    logger.warning("channel layer receive failed (%s); retrying", exc)
+                failed = True
+                STATS["receive_errors"] += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, longest)
+                continue
+            return message
+
+    async def dispatch(self, message: Any) -> None:
+        """Route to the handler for the message's type (an allow-list); never dies of a handler bug.
+
+        channels' own ``dispatch`` also closes stale database connections in the shared
+        sync thread before every message, a thread hop per delivered event; nothing here
+        touches the database on the event loop (``run_sync`` manages its own), so it is skipped.
+        """
+        try:
+            name = get_handler_name(message)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            logger.warning("dropped a message without a usable type")
+            return
+        if name not in HANDLERS:
+            logger.warning("dropped a message of unexpected type %r", name[:100])
+            return
+        try:
+            await getattr(self, name)(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            STATS["handler_errors"] += 1
+            logger.exception("connection handler %s failed; the connection carries on", name)
+
+    # -- connection lifecycle ------------------------------------------------------------------
+
     async def connect(self) -> None:
         await self.accept()
         user = self.scope.get("user")
@@ -63,11 +390,22 @@ class BusConsumer(AsyncWebsocketConsumer):
         self.strikes = 0
         self.pending: asyncio.Queue = asyncio.Queue(MAX_PENDING)
         self.joined: set[str] = set()
-        self.device: str | None = None
-        for group in self.default_groups():
-            await self.join(group)
+        self.max_pending_events = max_pending_events()
+        try:
+            for group in self.default_groups():
+                await self.join(group)
+        except Exception as exc:
+            logger.warning("closing a new connection: could not join its groups (%s)", exc)
+            STATS["refused_bus_down"] += 1
+            await self.leave_all()
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
+        self.token_key = self.presented_token()
         self.runner = asyncio.create_task(self.run_requests())
         tail.ensure_running()
+        MONITOR.attach(self)
+        self.ready = True
+        AUTH_WATCH.attach(self)
         await self.send_event(
             WELCOME.name,
             {
@@ -77,6 +415,13 @@ class BusConsumer(AsyncWebsocketConsumer):
             },
         )
 
+    def presented_token(self) -> str | None:
+        """The token key this connection authenticated with (None for a browser session)."""
+        if self.scope.get("auth_method") != "token":
+            return None
+        scheme, _, key = (header(self.scope, b"authorization") or "").partition(" ")
+        return key.strip() or None
+
     def default_groups(self) -> list[str]:
         groups = [GROUP_EVERYONE, group_for_user(self.user.pk)]
         if self.user.is_staff:
@@ -84,12 +429,22 @@ class BusConsumer(AsyncWebsocketConsumer):
         return groups
 
     async def disconnect(self, code: int) -> None:
-        runner = getattr(self, "runner", None)
-        if runner is not None:
-            runner.cancel()
+        self.closing = True
+        self.ready = False
+        for task in (getattr(self, "runner", None), self.writer):
+            if task is not None:
+                task.cancel()
+        if hasattr(self, "inbox"):
             self.inbox.cancel_all()
-        for group in list(getattr(self, "joined", ())):
-            await self.leave(group)
+        self.outbox.clear()
+        if self.device is not None:
+            device, self.device = self.device, None
+            await presence.device_offline(device, self.connection_id)
+        await self.leave_all()
+
+    async def close(self, code=None, reason=None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
     # -- subscriptions, for bridge-side handlers ---------------------------------------
 
@@ -101,20 +456,28 @@ class BusConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(group, self.channel_name)
         self.joined.discard(group)
 
+    async def leave_all(self) -> None:
+        for group in list(getattr(self, "joined", ())):
+            try:
+                await self.leave(group)
+            except Exception as exc:  # the bus is down: the subscription dies with the process
+                logger.info("could not leave %s (%s)", group, exc)
+                self.joined.discard(group)
+
     # -- frames from the client ---------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not hasattr(self, "user"):
+        if not self.ready:
             return
         if text_data is None:
             await self.send_frame(error_frame(None, BadRequest("Binary frames are not accepted; send JSON text.")))
             return
-        if len(text_data) > settings.WS_MAX_FRAME_BYTES or len(text_data.encode("utf-8")) > settings.WS_MAX_FRAME_BYTES:
+        if len(text_data) > settings.WS_MAX_FRAME_BYTES or len(text_data.encode("utf-8", "surrogatepass")) > settings.WS_MAX_FRAME_BYTES:
             await self.send_frame(error_frame(None, TooLarge(f"Frames are limited to {settings.WS_MAX_FRAME_BYTES} bytes.")))
             return
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             await self.send_frame(error_frame(None, BadRequest("The frame is not valid JSON.")))
             return
         request_id = frame.get("id") if isinstance(frame, dict) else None
@@ -123,11 +486,14 @@ class BusConsumer(AsyncWebsocketConsumer):
         if not self.bucket.take():
             self.strikes += 1
             if self.strikes >= FLOOD_STRIKES:
+                STATS["closed_flood"] += 1
                 await self.close(code=CLOSE_FLOOD)
                 return
             await self.send_frame(error_frame(request_id, RateLimited()))
             return
-        self.strikes = 0
+        # Each accepted frame forgives one refused frame: a client that keeps sending far
+        # beyond its rate (refusals outnumbering acceptances by FLOOD_STRIKES) is closed.
+        self.strikes = max(0, self.strikes - 1)
         try:
             action, payload = self.parse_envelope(frame)
         except BusError as exc:
@@ -151,7 +517,7 @@ class BusConsumer(AsyncWebsocketConsumer):
             raise BadRequest("A request must be a JSON object with id, action and payload.")
         unknown = set(frame) - {"id", "action", "payload"}
         if unknown:
-            raise BadRequest(f"Unknown request keys: {', '.join(sorted(map(str, unknown)))}.")
+            raise BadRequest(f"Unknown request keys: {', '.join(sorted(str(key)[:50] for key in unknown))[:500]}.")
         if "id" not in frame or not self.valid_id(frame["id"]):
             raise BadRequest(f"A request needs an id: a string of 1-{MAX_ID_LENGTH} characters or an integer.")
         action = frame.get("action")
@@ -175,8 +541,17 @@ class BusConsumer(AsyncWebsocketConsumer):
             request_id, action, payload = await self.pending.get()
             # The context is built now, not on receipt: an earlier request in the queue
             # may have registered this connection's device.
+            device = self.device
             frame = await self.handle(request_id, action, payload, self.context())
             await self.send_frame(frame)
+            if self.device != device:
+                await self.device_changed(device)
+
+    async def device_changed(self, previous: str | None) -> None:
+        if previous is not None:
+            await presence.device_offline(previous, self.connection_id)
+        if self.device is not None:
+            await presence.device_online(self.device, self.connection_id)
 
     async def handle(self, request_id: Any, action: str, payload: Any, context: Context) -> dict[str, Any]:
         """One request to one reply frame; never raises."""
@@ -198,13 +573,115 @@ class BusConsumer(AsyncWebsocketConsumer):
     # -- messages from the channel layer --------------------------------------------------
 
     async def bus_reply(self, message: dict[str, Any]) -> None:
-        self.inbox.deliver(message)
+        if self.ready:
+            self.inbox.deliver(message)
 
     async def bus_event(self, message: dict[str, Any]) -> None:
-        await self.send_event(message["event"], message["payload"])
+        if self.ready:
+            await self.send_event(message["event"], message["payload"], droppable=True)
 
-    async def send_event(self, name: str, payload: dict[str, Any]) -> None:
-        await self.send_frame(event_frame(name, payload))
+    def request_resync(self, reason: str) -> None:
+        """Tell the client (soon, in order) that it may have missed events."""
+        if not self.ready:
+            return
+        STATS[f"resync_{reason}"] += 1
+        asyncio.get_running_loop().create_task(self.send_event(RESYNC_EVENT.name, {"reason": reason, "dropped": 0}))
 
-    async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=encode(frame))
+    # -- frames to the client: the outbox ---------------------------------------------------
+
+    async def send_event(self, name: str, payload: dict[str, Any], *, droppable: bool = False) -> None:
+        await self.send_frame(event_frame(name, payload), droppable=droppable)
+
+    def write_backlog(self) -> int | None:
+        """Bytes the transport holds unsent (None: unknown, no flow control)."""
+        return transport_backlog(self.protocol) if self.protocol is not None else None
+
+    def congested(self) -> bool:
+        backlog = self.write_backlog()
+        if backlog is None:
+            return False
+        return backlog > (LOW_WATER_BYTES if self.congested_since is not None else HIGH_WATER_BYTES)
+
+    async def send_frame(self, frame: dict[str, Any], *, droppable: bool = False) -> None:
+        """Write a frame now, or queue it behind earlier ones while the client reads slowly.
+
+        ``droppable`` frames (events) are discarded beyond ``WS_MAX_PENDING_EVENTS`` and the
+        client is told to resync; the others (replies, the welcome) never are.
+        """
+        if self.closing:
+            return
+        try:
+            text = encode(frame)
+        except (TypeError, ValueError):
+            logger.exception("could not encode an outgoing frame")
+            if droppable:
+                return
+            text = encode(error_frame(frame.get("id"), Internal()))
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates (from a client's "\ud800" escapes): escape them
+                text = json.dumps(frame, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+        if not self.outbox and not self.congested():
+            self.congested_since = None
+            await self.send(text_data=text)
+            return
+        if droppable:
+            if self.resync_pending:
+                self.dropped += 1
+                STATS["events_dropped"] += 1
+                return
+            if self.queued_events >= self.max_pending_events:
+                self.drop_queued_events()
+                self.dropped += 1
+                STATS["events_dropped"] += 1
+                return
+            self.queued_events += 1
+            self.outbox.append(("event", text))
+        else:
+            if self.queued_other >= self.max_pending_events:
+                logger.warning("closing a connection that is not reading (%d replies waiting)", self.queued_other)
+                STATS["closed_slow"] += 1
+                self.outbox.clear()
+                await self.close(code=CLOSE_SLOW)
+                return
+            self.queued_other += 1
+            self.outbox.append(("other", text))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.get_running_loop().create_task(self.drain())
+
+    def drop_queued_events(self) -> None:
+        kept = collections.deque(item for item in self.outbox if item[0] != "event")
+        dropped = len(self.outbox) - len(kept)
+        self.outbox = kept
+        self.dropped += dropped
+        STATS["events_dropped"] += dropped
+        STATS["slow_client_resyncs"] += 1
+        self.queued_events = 0
+        self.resync_pending = True
+        self.outbox.append(("resync", ""))
+        logger.info("dropped %d events for a slow client; it will be asked to resync", self.dropped)
+
+    async def drain(self) -> None:
+        """Write the outbox as the transport drains."""
+        shortest, longest = DRAIN_POLL_SECONDS
+        delay = shortest
+        while self.outbox and not self.closing:
+            if self.congested():
+                if self.congested_since is None:
+                    self.congested_since = time.monotonic()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, longest)
+                continue
+            self.congested_since = None
+            delay = shortest
+            kind, text = self.outbox.popleft()
+            if kind == "event":
+                self.queued_events -= 1
+            elif kind == "other":
+                self.queued_other -= 1
+            else:
+                text = encode(event_frame(RESYNC_EVENT.name, {"reason": "slow_client", "dropped": self.dropped}))
+                self.dropped = 0
+                self.resync_pending = False
+            await self.send(text_data=text)

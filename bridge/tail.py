@@ -6,6 +6,11 @@ subscribers by broadcast. The bridge therefore tails the tracker log: every
 ``TAIL_INTERVAL`` seconds it reads the actions committed since the last look by *other*
 processes and publishes them to their groups in this process. (Its own actions were
 published at commit.) The scaled mode needs none of this: Redis carries every broadcast.
+
+A scan's lifecycle actions (``library.scan.begin`` / ``complete`` / ``halt`` / ``fail``)
+also carry a staff event (``library.scan.started`` / ``completed`` / ``failed``) that the
+scanner broadcast in its own process; the tail republishes those to group ``staff``
+too, built by the same mapping (``orchestrator.actions.lifecycle_event_for_log``).
 """
 from __future__ import annotations
 
@@ -31,19 +36,39 @@ def _latest_id() -> int:
     return latest or 0
 
 
-def _read(after: int) -> tuple[int, list]:
+def _staff_event(row) -> tuple[str, str, dict] | None:
+    """(group, event, payload) of the staff event a scan lifecycle action stands for, if any."""
+    try:
+        from orchestrator.actions import GROUP_STAFF, LIFECYCLE, lifecycle_event_for_log
+    except ImportError:  # pragma: no cover - the orchestrator app is part of every install
+        return None
+    if row.name not in LIFECYCLE:
+        return None
+    try:
+        found = lifecycle_event_for_log(row.tracker_id, row.version, row.name, row.payload)
+    except Exception:
+        logger.exception("could not build the staff event of %s v%s", row.tracker_id, row.version)
+        return None
+    return None if found is None else (GROUP_STAFF, *found)
+
+
+def _read(after: int) -> tuple[int, list, list]:
     from tracker.models import TrackerAction
     from tracker.store import Applied
     from worker.actions import process_id
 
     rows = list(TrackerAction.objects.filter(id__gt=after).order_by("id")[:BATCH])
     me = process_id()
-    applied = [
-        Applied(str(r.tracker_id), r.version, r.name, r.payload, r.changes, {})
-        for r in rows
-        if r.origin != me
-    ]
-    return (rows[-1].id if rows else after), applied
+    applied = []
+    events = []
+    for r in rows:
+        if r.origin == me:
+            continue
+        applied.append(Applied(str(r.tracker_id), r.version, r.name, r.payload, r.changes, {}))
+        event = _staff_event(r)
+        if event is not None:
+            events.append(event)
+    return (rows[-1].id if rows else after), applied, events
 
 
 async def _run() -> None:
@@ -56,12 +81,17 @@ async def _run() -> None:
     while True:
         await asyncio.sleep(TAIL_INTERVAL)
         try:
-            last, applied = await run_sync(_read, last)
+            last, applied, events = await run_sync(_read, last)
         except Exception:
             logger.exception("tracker log tail failed; retrying")
             continue
         for item in applied:
             await client.broadcast(group_name(item.tracker), ACTION_APPLIED.name, item.event())
+        for group, event, payload in events:
+            try:
+                await client.broadcast(group, event, payload)
+            except Exception:
+                logger.exception("could not republish %s", event)
 
 
 def ensure_running() -> None:

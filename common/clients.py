@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import collections
 import logging
 import time
 from typing import Any
@@ -31,6 +32,20 @@ from .registry import registry
 from .router import execute_safely
 
 logger = logging.getLogger(__name__)
+
+try:  # the Redis layers raise redis-py's own errors, which are not OSError
+    from redis.exceptions import RedisError as _RedisError
+except ImportError:  # pragma: no cover - redis is a requirement
+    class _RedisError(Exception):
+        pass
+
+# Failures of the bus itself (Redis down or restarting): an ``unavailable`` error, never a crash.
+BUS_DOWN_ERRORS = (OSError, ConnectionError, asyncio.TimeoutError, _RedisError)
+
+# What went wrong on the bus in this process, counted (and logged where it happens):
+# ``channel_full`` (a core-layer channel at capacity refused a message), ``bus_down``
+# (the layer raised a connection error), ``reply_lost`` (a reply could not be sent).
+BUS_STATS: collections.Counter = collections.Counter()
 
 WORKER_CHANNEL = "worker"
 WORKER_LAYER = "worker"
@@ -129,9 +144,14 @@ async def rpc(layer_alias: str, channel: str, message: Message, inbox: ReplyInbo
         await layer.send(channel, request)
     except ChannelFull:
         inbox.forget(correlation)
+        BUS_STATS["channel_full"] += 1
+        logger.warning("channel %s is full (%d refusals so far): %s answered unavailable", channel,
+                       BUS_STATS["channel_full"], message.action)
         raise Unavailable("The workers are overloaded; try again shortly.") from None
-    except (OSError, ConnectionError) as exc:
+    except BUS_DOWN_ERRORS as exc:
         inbox.forget(correlation)
+        BUS_STATS["bus_down"] += 1
+        logger.warning("could not send %s to %s: %s", message.action, channel, exc)
         raise Unavailable(f"The message bus is unreachable ({exc.__class__.__name__}); try again shortly.") from None
     try:
         reply = await asyncio.wait_for(future, timeout)
@@ -144,8 +164,21 @@ async def rpc(layer_alias: str, channel: str, message: Message, inbox: ReplyInbo
 
 
 async def send_reply(reply_to: str, correlation: str, outcome: dict[str, Any]) -> None:
-    """Answer a ``bus.request`` (used by workers and by bridges answering RPC)."""
-    await get_channel_layer(REPLY_LAYER).send(reply_to, {"type": BUS_REPLY, "correlation": correlation, **outcome})
+    """Answer a ``bus.request`` (used by workers and by bridges answering RPC).
+
+    A reply that cannot be delivered (full channel, bus down) is counted and logged; the
+    caller then gets ``timeout``, as promised.
+    """
+    try:
+        await get_channel_layer(REPLY_LAYER).send(reply_to, {"type": BUS_REPLY, "correlation": correlation, **outcome})
+    except ChannelFull:
+        BUS_STATS["channel_full"] += 1
+        BUS_STATS["reply_lost"] += 1
+        logger.warning("reply channel %s is full; the caller will time out", reply_to)
+    except BUS_DOWN_ERRORS as exc:
+        BUS_STATS["bus_down"] += 1
+        BUS_STATS["reply_lost"] += 1
+        logger.warning("could not send a reply to %s (%s); the caller will time out", reply_to, exc)
 
 
 class QueueClient(abc.ABC):
@@ -202,7 +235,11 @@ class BroadcastClient:
         checked = registry.validate_event(event, payload)
         try:
             await get_channel_layer(self.layer_alias).group_send(group, {"type": BUS_EVENT, "event": event, "payload": checked})
-        except (OSError, ConnectionError) as exc:
+        except ChannelFull:
+            BUS_STATS["channel_full"] += 1
+            logger.warning("broadcast of %s to %s refused: channel full", event, group)
+        except BUS_DOWN_ERRORS as exc:
+            BUS_STATS["bus_down"] += 1
             logger.warning("broadcast of %s to %s failed: %s", event, group, exc)
 
     def broadcast_sync(self, group: str, event: str, payload: dict[str, Any]) -> None:
@@ -223,6 +260,7 @@ def get_broadcast_client() -> BroadcastClient:
 
 
 __all__ = [
+    "BUS_STATS",
     "BusError",
     "BroadcastClient",
     "ChannelQueueClient",

@@ -102,3 +102,189 @@ def genre_list(message: Message) -> list:
 )
 def search_query(message: Message) -> dict:
     return selectors.search(message.payload["query"], **_paging(message.payload))
+
+
+# -- the user's own data: playlists, favourites, ratings, plays ------------------------------
+# Thin calls to ``library.userdata``; the acting user comes from the message context.
+
+from django.contrib.auth import get_user_model  # noqa: E402
+
+from common.errors import Unauthenticated  # noqa: E402
+
+from . import userdata  # noqa: E402
+
+PlaylistName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=userdata.MAX_NAME)]
+Comment = Annotated[str, StringConstraints(max_length=userdata.MAX_COMMENT)]
+TrackIds = Annotated[list[Id], Field(max_length=userdata.MAX_ENTRIES)]
+Index = Annotated[int, Field(ge=0, lt=userdata.MAX_ENTRIES)]
+Indexes = Annotated[list[Index], Field(min_length=1, max_length=userdata.MAX_ENTRIES)]
+Kind = Literal["track", "album", "artist"]
+DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=userdata.MAX_DEVICE)]
+
+
+class PlaylistRef(Schema):
+    playlist: Id
+
+
+class PlaylistCreate(Schema):
+    name: PlaylistName
+    comment: Comment = ""
+    public: bool = False
+    tracks: TrackIds = []
+
+
+class PlaylistUpdate(Schema):
+    playlist: Id
+    name: PlaylistName | None = None
+    comment: Comment | None = None
+    public: bool | None = None
+    add: TrackIds = []
+    remove: Annotated[list[Index], Field(max_length=userdata.MAX_ENTRIES)] = []
+
+
+class PlaylistAdd(Schema):
+    playlist: Id
+    tracks: Annotated[list[Id], Field(min_length=1, max_length=userdata.MAX_ENTRIES)]
+    position: Index | None = None
+
+
+class PlaylistRemove(Schema):
+    playlist: Id
+    indexes: Indexes
+
+
+class PlaylistMove(Schema):
+    playlist: Id
+    from_index: Index
+    to_index: Index
+
+
+class FavouriteSet(Schema):
+    kind: Kind
+    id: Id
+    starred: bool = True
+
+
+class RatingSet(Schema):
+    kind: Kind
+    id: Id
+    rating: Annotated[int, Field(ge=0, le=5)]
+
+
+class PlayRecord(Schema):
+    track: Id
+    submission: bool = True
+    device: DeviceName | None = None
+
+
+def _user(message: Message):
+    user = get_user_model().objects.filter(pk=message.context.user_id, is_active=True).first()
+    if user is None:
+        raise Unauthenticated()
+    return user
+
+
+def _device_name(message: Message) -> str:
+    """The payload's device name, else the name of the device this connection registered."""
+    if message.payload.get("device") is not None:
+        return message.payload["device"]
+    if message.context.device:
+        from tracker.models import Tracker
+
+        key = Tracker.objects.filter(pk=message.context.device, owner_id=message.context.user_id).values_list("key", flat=True).first()
+        return (key or "")[: userdata.MAX_DEVICE]
+    return ""
+
+
+@registry.action("playlist.list", Empty, doc="Your playlists and other users' public ones, by name.")
+def playlist_list(message: Message) -> list:
+    return userdata.playlist_list(_user(message))
+
+
+@registry.action("playlist.get", PlaylistRef, doc="A playlist (yours or a public one) with its tracks in order.")
+def playlist_get(message: Message) -> dict:
+    return userdata.playlist_get(_user(message), message.payload["playlist"])
+
+
+@registry.action("playlist.create", PlaylistCreate, doc="Create a playlist of yours, optionally with `tracks` (ids, in order).")
+def playlist_create(message: Message) -> dict:
+    payload = message.payload
+    return userdata.playlist_create(
+        _user(message), payload["name"], track_ids=payload.get("tracks", []),
+        comment=payload.get("comment", ""), public=payload.get("public", False),
+    )
+
+
+@registry.action(
+    "playlist.update",
+    PlaylistUpdate,
+    doc="Rename, comment or share a playlist of yours; `remove` entries (indexes before the change), then `add` tracks at the end.",
+)
+def playlist_update(message: Message) -> dict:
+    payload = message.payload
+    return userdata.playlist_update(
+        _user(message), payload["playlist"], name=payload.get("name"), comment=payload.get("comment"),
+        public=payload.get("public"), add_track_ids=payload.get("add", []), remove_indexes=payload.get("remove", []),
+    )
+
+
+@registry.action("playlist.add", PlaylistAdd, doc="Insert tracks into a playlist of yours at index `position` (default: the end).")
+def playlist_add(message: Message) -> dict:
+    payload = message.payload
+    return userdata.playlist_add(_user(message), payload["playlist"], payload["tracks"], position=payload.get("position"))
+
+
+@registry.action("playlist.remove", PlaylistRemove, doc="Remove the entries at these indexes from a playlist of yours.")
+def playlist_remove(message: Message) -> dict:
+    return userdata.playlist_remove(_user(message), message.payload["playlist"], message.payload["indexes"])
+
+
+@registry.action("playlist.move", PlaylistMove, doc="Move a playlist entry of yours from `from_index` to `to_index`.")
+def playlist_move(message: Message) -> dict:
+    payload = message.payload
+    return userdata.playlist_move(_user(message), payload["playlist"], payload["from_index"], payload["to_index"])
+
+
+@registry.action("playlist.delete", PlaylistRef, doc="Delete a playlist of yours.")
+def playlist_delete(message: Message) -> dict:
+    userdata.playlist_delete(_user(message), message.payload["playlist"])
+    return {"playlist": message.payload["playlist"], "deleted": True}
+
+
+@registry.action("favourite.set", FavouriteSet, doc="Star (`starred`: true, the default) or unstar a track, album or artist.")
+def favourite_set(message: Message) -> dict:
+    payload = message.payload
+    return userdata.favourite_set(_user(message), payload["kind"], payload["id"], payload.get("starred", True))
+
+
+@registry.action("favourite.list", Empty, doc="The artists, albums and tracks you starred, most recent first.")
+def favourite_list(message: Message) -> dict:
+    return userdata.favourite_list(_user(message))
+
+
+@registry.action("rating.set", RatingSet, doc="Rate a track, album or artist 1-5; 0 clears your rating.")
+def rating_set(message: Message) -> dict:
+    payload = message.payload
+    return userdata.rating_set(_user(message), payload["kind"], payload["id"], payload["rating"])
+
+
+@registry.action(
+    "play.record",
+    PlayRecord,
+    doc="Record a finished play of `track` (a scrobble), or with `submission`: false that this device is playing it now.",
+)
+def play_record(message: Message) -> dict:
+    return userdata.play_record(
+        _user(message), message.payload["track"], device=_device_name(message),
+        submission=message.payload.get("submission", True),
+    )
+
+
+@registry.action("play.list", Paging, doc="A page of your play history, most recent first.")
+def play_list(message: Message) -> dict:
+    return userdata.play_list(_user(message), **_paging(message.payload))
+
+
+@registry.action("play.now_playing", Empty, doc="What every user is playing now, most recently started first.")
+def play_now_playing(message: Message) -> list:
+    return userdata.now_playing_list()

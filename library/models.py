@@ -178,3 +178,179 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.library} scan {self.pk} ({self.status})"
+
+
+# -- per-user data: playlists, favourites, ratings, plays, bookmarks ---------------------------
+#
+# Written and read through ``library.userdata`` only. Everything that points at a track
+# cascades with it (the scanner keeps track ids stable across moves, so a deleted track is a
+# file that is really gone).
+
+
+class Playlist(models.Model):
+    MAX_ENTRIES = 10_000
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
+    name = models.CharField(max_length=500)
+    comment = models.TextField(blank=True, default="")
+    public = models.BooleanField(default=False, help_text="visible (read-only) to every user")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "name"]), models.Index(fields=["public", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaylistEntry(models.Model):
+    """A track at a place in a playlist. ``position`` only orders the entries: gaps are
+    allowed (a deleted track's entry goes with it); the index a user sees is the rank."""
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="entries")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="playlist_entries")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["playlist", "position"]
+        constraints = [models.UniqueConstraint(fields=["playlist", "position"], name="playlist_entry_unique_position")]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id}#{self.position}: {self.track_id}"
+
+
+class UserMark(models.Model):
+    """Something a user marked on a track, an album or an artist: exactly the foreign key
+    named by ``kind`` is set, so the mark goes when its object does."""
+
+    TRACK, ALBUM, ARTIST = "track", "album", "artist"
+    KINDS = [(k, k) for k in (TRACK, ALBUM, ARTIST)]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(class)ss")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    track = models.ForeignKey(Track, null=True, blank=True, on_delete=models.CASCADE, related_name="%(class)ss")
+    album = models.ForeignKey(Album, null=True, blank=True, on_delete=models.CASCADE, related_name="%(class)ss")
+    artist = models.ForeignKey(Artist, null=True, blank=True, on_delete=models.CASCADE, related_name="%(class)ss")
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def one_target(prefix: str) -> list[models.BaseConstraint]:
+        """Constraints for a concrete subclass: one object per (user, object), the kind's key set."""
+        matches = models.Q()
+        for kind in ("track", "album", "artist"):
+            others = {f"{other}__isnull": True for other in ("track", "album", "artist") if other != kind}
+            matches |= models.Q(kind=kind, **{f"{kind}__isnull": False}, **others)
+        return [
+            models.CheckConstraint(condition=matches, name=f"{prefix}_kind_matches_target"),
+            models.UniqueConstraint(fields=["user", "track"], name=f"{prefix}_unique_track"),
+            models.UniqueConstraint(fields=["user", "album"], name=f"{prefix}_unique_album"),
+            models.UniqueConstraint(fields=["user", "artist"], name=f"{prefix}_unique_artist"),
+        ]
+
+    @property
+    def object_id(self) -> int:
+        return getattr(self, f"{self.kind}_id")
+
+
+class Favourite(UserMark):
+    """A star."""
+
+    starred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = UserMark.one_target("favourite")
+        indexes = [models.Index(fields=["user", "kind", "-starred_at"])]
+
+
+class Rating(UserMark):
+    """A user's rating, 1 to 5 (rating 0 deletes the row)."""
+
+    rating = models.PositiveSmallIntegerField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            *UserMark.one_target("rating"),
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="rating_1_to_5"),
+        ]
+
+
+class Play(models.Model):
+    """One play of a track (a scrobble)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plays")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
+    played_at = models.DateTimeField()
+    device = models.CharField(max_length=100, blank=True, default="")
+    submission = models.BooleanField(default=True, help_text="submitted by the client as a finished play")
+
+    class Meta:
+        ordering = ["-played_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-played_at"], name="play_user_recent"),
+            models.Index(fields=["user", "track"], name="play_user_track"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} played {self.track_id} at {self.played_at:%Y-%m-%d %H:%M}"
+
+
+class NowPlaying(models.Model):
+    """What a user's device is playing: one row per (user, device), replaced by the next
+    track, ignored (and cleared) once ``expires`` (start + the track's duration + a margin)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="now_playing")
+    device = models.CharField(max_length=100, blank=True, default="")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="now_playing")
+    started_at = models.DateTimeField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "now playing"
+        ordering = ["-started_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "device"], name="now_playing_unique_device")]
+
+
+class Bookmark(models.Model):
+    """A place in a track to resume from (audiobooks, long mixes); one per user and track."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="bookmarks")
+    position_ms = models.PositiveBigIntegerField()
+    comment = models.TextField(blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="bookmark_unique_track")]
+
+
+# -- Subsonic credentials ---------------------------------------------------------------------
+
+
+class SubsonicCredential(models.Model):
+    """A user's Subsonic app password and OpenSubsonic API key: separate from the login
+    password, revocable (delete the row), managed by ``bridge.subsonic.credentials``.
+
+    The trade-off: Subsonic token auth (``t = md5(password + salt)``) can only be checked
+    by a server that knows the password, so this one is kept recoverable, encrypted with a
+    key derived from ``SECRET_KEY``. It is therefore a random password made by the server,
+    never the login password, and it opens the Subsonic API only. The API key is sent as
+    is, so only its SHA-256 is kept (shown once, when made).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subsonic_credential")
+    password_encrypted = models.TextField(blank=True, default="", help_text="Fernet token of the Subsonic password")
+    api_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text="SHA-256 of the API key")
+    api_key_hint = models.CharField(max_length=8, blank=True, default="", help_text="the API key's first characters")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Subsonic credentials of {self.user_id}"

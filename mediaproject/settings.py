@@ -9,6 +9,7 @@ A value that cannot be used raises ``ImproperlyConfigured`` naming the variable.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -123,6 +124,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",
     "rest_framework.authtoken",
     "django_q",
     "common",
@@ -274,7 +276,30 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "bridge.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+# The REST API's OpenAPI schema (``/api/v1/schema/``) and interactive docs (``/api/v1/docs/``).
+# Swagger UI and Redoc are served from this server (drf-spectacular-sidecar) so the docs
+# work offline; without that package they load from a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Music server REST API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "The catalogue (artists, albums, tracks, genres, search, cover art), libraries and scans (staff), "
+        "and trackers (live player and party state). Authenticate with `Authorization: Token <key>` "
+        "(`POST /api/v1/auth/token/`) or a session cookie (writes then need the CSRF token). Every error is "
+        '`{"error": {"code", "message", "details"?}}` with a stable code.'
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # ``<id:...>`` in bridge/api/urls.py: 1 to 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 10**18 - 1}},
+    "ENUM_NAME_OVERRIDES": {"ErrorCode": "common.errors.ERROR_CODES", "ScanStatus": "library.models.ScanRun.STATUSES"},
+}
+if importlib.util.find_spec("drf_spectacular_sidecar") is not None:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("drf_spectacular") + 1, "drf_spectacular_sidecar")
+    SPECTACULAR_SETTINGS.update(SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR")
 
 # The cache: throttles and resized cover art bookkeeping. Redis in the scaled mode, so
 # every process counts together; in-process memory otherwise.
@@ -296,7 +321,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
 
 LOGGING = {
     "version": 1,

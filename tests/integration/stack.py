@@ -2,17 +2,21 @@
 
 Each ``Stack`` gets its own PostgreSQL database (created from ``DATABASE_URL``, dropped
 afterwards), its own Redis key prefix and data folder, so test runs never see each
-other's state.
+other's state. ``EmbeddedServer`` is one daphne process in the embedded mode (SQLite in a
+temporary data folder, in-memory layer, inline worker), for tests that need a real
+server but no services.
 """
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -87,15 +91,21 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def start_bridge(self, name: str, port: int | None = None) -> int:
+    def start_bridge(self, name: str, port: int | None = None, daphne_args: tuple[str, ...] = (), wait: bool = True) -> int:
+        """A daphne process; ``daphne_args`` e.g. ``("--ping-interval", "2", "--ping-timeout", "2")``."""
         port = port or self.ports.get(name) or free_port()
         self.ports[name] = port
-        self._spawn(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mediaproject.asgi:application"])
-        self.wait_http(port)
+        self._spawn(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *daphne_args,
+                           "mediaproject.asgi:application"])
+        if wait:
+            self.wait_http(port)
         return port
 
     def start_worker(self, name: str) -> subprocess.Popen:
         return self._spawn(name, [sys.executable, "manage.py", "runworker", "worker"])
+
+    def start_orchestrator(self, name: str = "orchestrator") -> subprocess.Popen:
+        return self._spawn(name, [sys.executable, "manage.py", "qcluster"])
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name, None)
@@ -107,6 +117,20 @@ class Stack:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process and every process it started (its session), as a crash would."""
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(10)
+
+    def rss_kib(self, name: str) -> int:
+        return rss_kib(self.processes[name].pid)
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
@@ -148,6 +172,27 @@ class Stack:
                 return body
             time.sleep(0.3)
 
+    def make_users(self, *usernames: str, staff: bool = False) -> dict[str, str]:
+        """Several users in one ``manage.py shell`` (each start costs a second); name -> token."""
+        code = (
+            "from django.contrib.auth import get_user_model;"
+            "from rest_framework.authtoken.models import Token;"
+            f"names = {list(usernames)!r};"
+            f"users = [get_user_model().objects.create_user(username=n, password='x-' + n * 3, is_staff={staff!r}) for n in names];"
+            "print('\\n'.join('TOKEN=' + u.username + '=' + Token.objects.create(user=u).key for u in users))"
+        )
+        output = self.manage("shell", "-c", code)
+        return dict(line[6:].split("=", 1) for line in output.splitlines() if line.startswith("TOKEN="))
+
+    def sql(self, query: str, *params) -> list[tuple]:
+        """Rows from the stack's database (the truth the clients are compared with)."""
+        with psycopg.connect(with_database(self.admin_url, self.db_name), autocommit=True) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def tracker_states(self, ids) -> dict[str, tuple[int, dict]]:
+        rows = self.sql("SELECT id::text, version, state FROM tracker_tracker WHERE id::text = ANY(%s)", list(ids))
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     def make_user(self, username: str, *, staff: bool = False) -> str:
         """Create a user in the stack's database; returns its API token."""
         code = (
@@ -158,3 +203,116 @@ class Stack:
         )
         output = self.manage("shell", "-c", code)
         return next(line[6:] for line in output.splitlines() if line.startswith("TOKEN="))
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+class EmbeddedServer:
+    """One daphne process in the embedded mode: SQLite in a temporary folder, in-memory layer.
+
+    Used by the hostile-input, liveness and backpressure tests, which need a real server
+    (real sockets, real daphne) but neither PostgreSQL nor Redis.
+    """
+
+    def __init__(self, workdir: Path, daphne_args: tuple[str, ...] = (), **extra_env: str) -> None:
+        self.workdir = workdir
+        self.daphne_args = daphne_args
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.env = {
+            k: v for k, v in os.environ.items()
+            if k not in ("DJANGO_SETTINGS_MODULE", "WORKER_MODE", "DEBUG", "PYTEST_CURRENT_TEST", "DATABASE_URL", "REDIS_URL")
+        }
+        self.env.update(
+            DJANGO_SETTINGS_MODULE="mediaproject.settings",
+            DATA_DIR=str(workdir / "data"),
+            SECRET_KEY=secrets.token_urlsafe(40),
+            TRACKER_LOG_TAIL="0",
+            LOG_LEVEL="WARNING",
+            PYTHONUNBUFFERED="1",
+        )
+        self.env.update(extra_env)
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    _template: Path | None = None  # a migrated database, copied by later servers of this test session
+
+    def start(self) -> "EmbeddedServer":
+        database = self.workdir / "data" / "db.sqlite3"
+        if not database.exists():
+            template = EmbeddedServer._template
+            if template is not None and template.exists():
+                database.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(template, database)
+            else:
+                self.manage("migrate", "--noinput")
+                fd, name = tempfile.mkstemp(prefix="embedded-template-", suffix=".sqlite3")
+                os.close(fd)
+                shutil.copyfile(database, name)
+                EmbeddedServer._template = Path(name)
+        self.port = free_port()
+        log = open(self.workdir / "daphne.log", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.daphne_args, "mediaproject.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
+                return self
+            except urllib.error.HTTPError:
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"daphne exited:\n{self.log()}")
+                time.sleep(0.2)
+        raise RuntimeError("the embedded server did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def rss_kib(self) -> int:
+        return rss_kib(self.process.pid)
+
+    def log(self) -> str:
+        path = self.workdir / "daphne.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/"
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def make_users(self, *usernames: str, staff: bool = False) -> dict[str, str]:
+        return Stack.make_users(self, *usernames, staff=staff)  # same code, this server's manage()
+
+    def sql(self, query: str, *params) -> list[tuple]:
+        import sqlite3
+
+        with sqlite3.connect(self.workdir / "data" / "db.sqlite3") as conn:
+            return conn.execute(query, params).fetchall()

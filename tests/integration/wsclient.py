@@ -1,9 +1,12 @@
-"""A real WebSocket client (the ``websockets`` library) speaking the envelope."""
+"""WebSocket clients speaking the envelope: ``WsClient`` (the ``websockets`` library) and ``RawWebSocket``."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import os
+import struct
 
 import websockets
 
@@ -53,3 +56,103 @@ class WsClient:
             if wanted(frame):
                 return frame
             self.events.append(frame)
+
+
+class RawWebSocket:
+    """A bare WebSocket client on a plain socket, for what well-behaved libraries won't do.
+
+    It never answers pings unless asked (a dead or frozen client), can shrink its receive
+    buffer and stop reading (a slow client), and sends any frame at all (unmasked, binary,
+    invalid UTF-8, wrong opcodes, a lying length).
+    """
+
+    def __init__(self, host: str, port: int, path: str = "/ws/", headers: dict | None = None, rcvbuf: int | None = None) -> None:
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(10)
+        self.sock.connect((host, port))
+        self.buffer = b""
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Upgrade: websocket", "Connection: Upgrade",
+                 f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin1"))
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during the handshake")
+            self.buffer += chunk
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        self.status = int(head.split(b" ", 2)[1])
+        self.close_code: int | None = None
+
+    def send_frame(self, opcode: int, payload: bytes, *, fin: bool = True, mask: bool = True, length: int | None = None) -> None:
+        length = len(payload) if length is None else length
+        header = bytes([(0x80 if fin else 0) | opcode])
+        mask_bit = 0x80 if mask else 0
+        if length < 126:
+            header += bytes([mask_bit | length])
+        elif length < 65536:
+            header += bytes([mask_bit | 126]) + struct.pack("!H", length)
+        else:
+            header += bytes([mask_bit | 127]) + struct.pack("!Q", length)
+        if mask:
+            key = os.urandom(4)
+            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+            header += key
+        self.sock.sendall(header + payload)
+
+    def send_text(self, text: str) -> None:
+        self.send_frame(0x1, text.encode("utf-8", "surrogatepass"))
+
+    def send_json(self, value) -> None:
+        self.send_text(json.dumps(value))
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def recv_frame(self, timeout: float = 10) -> tuple[int, bytes]:
+        """The next frame (opcode, payload); a close frame sets ``close_code``."""
+        self.sock.settimeout(timeout)
+        first, second = self._read(2)
+        opcode, length = first & 0x0F, second & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", self._read(2))[0]
+        elif length == 127:
+            length = struct.unpack("!Q", self._read(8))[0]
+        payload = self._read(length)
+        if opcode == 0x8:
+            self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+        return opcode, payload
+
+    def recv_json(self, timeout: float = 10, *, answer_pings: bool = True) -> dict:
+        while True:
+            opcode, payload = self.recv_frame(timeout)
+            if opcode == 0x1:
+                return json.loads(payload)
+            if opcode == 0x9 and answer_pings:
+                self.send_frame(0xA, payload)
+            elif opcode == 0x8:
+                raise ConnectionError(f"closed with {self.close_code}")
+
+    def request(self, request_id, action: str, payload: dict | None = None, timeout: float = 10) -> dict:
+        self.send_json({"id": request_id, "action": action, "payload": payload or {}})
+        while True:
+            frame = self.recv_json(timeout)
+            if frame.get("id") == request_id and "event" not in frame:
+                return frame
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass

@@ -13,6 +13,9 @@ from django.core.management.base import BaseCommand
 BENCHMARKS = {
     "trackers": "tracker.bench",
     "scan": "orchestrator.bench",
+    "api": "bridge.api.bench",
+    "fanout": "bridge.bench",
+    "rpc": "bridge.bench",
 }
 
 

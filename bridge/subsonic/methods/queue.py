@@ -1,0 +1,125 @@
+"""The play queue and bookmarks: getPlayQueue, savePlayQueue, getBookmarks, createBookmark,
+deleteBookmark.
+
+A Subsonic app's play queue is one of the user's devices: ``savePlayQueue`` registers (or
+finds) the user's ``player`` tracker named after the client (``c``), through
+``tracker.services.register_device``, and replaces its queue with
+``player.queue.replace {tracks, index, position_ms}`` through ``tracker.services.act``, so
+every browser subscribed to that device sees the change live as a tracker event. An
+unchanged queue dispatches nothing (apps save it often); an empty one clears the device.
+
+``getPlayQueue`` reads that device's state. When this client has no queue yet, it gets the
+user's most recently changed non-empty device queue instead, which is what the Subsonic
+play queue is for: carrying on, in another app, where the user left off.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from library import userdata
+from tracker import services as trackers
+from tracker import store
+from tracker.reducers.playback import live_position
+from tracker.schemas import MAX_POSITION_MS
+
+from .. import ids, queries, shapes
+from ..responses import NotFoundError
+from . import DEFAULT_CLIENT, Call, method
+
+ACTION_REPLACE = "player.queue.replace"
+ACTION_CLEAR = "player.queue.clear"
+MAX_DEVICE_NAME = 100
+
+
+def device_name(call: Call) -> str:
+    return (call.client or "").strip()[:MAX_DEVICE_NAME] or DEFAULT_CLIENT
+
+
+@method("savePlayQueue")
+def save_play_queue(call: Call) -> dict[str, Any]:
+    params = call.params
+    track_ids = [ids.parse(value, ids.TRACK) for value in params.getlist("id")]
+    missing = set(track_ids) - queries.existing_track_ids(track_ids)
+    if missing:
+        raise NotFoundError(f"No song {ids.track(min(missing))}.")
+    current = ids.parse(params.get("current"), ids.TRACK) if params.get("current") else None
+    position = params.int("position", 0, minimum=0, maximum=MAX_POSITION_MS)
+
+    context = call.context
+    device = trackers.register_device(context, device_name(call))
+    state = device["state"]
+    if not track_ids:
+        if state["queue"]:
+            trackers.act(context, device["tracker"], ACTION_CLEAR, {})
+        return {}
+    index = track_ids.index(current) if current in track_ids else 0
+    if state["queue"] == track_ids and state["index"] == index and live_position(state, store.now_ms()) == position:
+        return {}
+    payload = store.validate_action_payload(ACTION_REPLACE, {"tracks": track_ids, "index": index, "position_ms": position})
+    trackers.act(context, device["tracker"], ACTION_REPLACE, payload)
+    return {}
+
+
+def _saved_queue(call: Call) -> dict[str, Any] | None:
+    """The snapshot of this client's device, else of the user's last changed non-empty one."""
+    mine = [t for t in trackers.list_trackers(call.context, trackers.PLAYER) if t["mine"]]
+    name = device_name(call)
+    own = next((t for t in mine if t["key"] == name), None)
+    if own is not None and own["state"]["queue"]:
+        return own
+    filled = [t for t in mine if t["state"]["queue"]]
+    return max(filled, key=lambda t: t["state"]["position_at"], default=None)
+
+
+@method("getPlayQueue")
+def get_play_queue(call: Call) -> dict[str, Any]:
+    saved = _saved_queue(call)
+    if saved is None:
+        return {}
+    state = saved["state"]
+    tracks = queries.tracks_by_ids(state["queue"])
+    marks = shapes.marks_for(call.user, tracks=tracks)
+    changed = datetime.datetime.fromtimestamp(state["position_at"] / 1000, tz=datetime.timezone.utc)
+    return {"playQueue": {
+        "current": ids.track(state["queue"][state["index"]]) if state["index"] is not None else None,
+        "position": live_position(state, store.now_ms()),
+        "username": call.user.get_username(),
+        "changed": shapes.iso(changed),
+        "changedBy": state.get("device") or saved["key"],
+        "entry": [shapes.song(track, marks) for track in tracks],
+    }}
+
+
+# -- bookmarks ------------------------------------------------------------------------------
+
+
+@method("getBookmarks")
+def get_bookmarks(call: Call) -> dict[str, Any]:
+    bookmarks = userdata.bookmark_list(call.user)
+    marks = shapes.marks_for(call.user, tracks=[bookmark["track"] for bookmark in bookmarks])
+    return {"bookmarks": {"bookmark": [
+        {
+            "position": bookmark["position_ms"],
+            "username": call.user.get_username(),
+            "comment": bookmark["comment"] or None,
+            "created": shapes.iso(bookmark["created"]),
+            "changed": shapes.iso(bookmark["updated"]),
+            "entry": shapes.song(bookmark["track"], marks),
+        }
+        for bookmark in bookmarks
+    ]}}
+
+
+@method("createBookmark")
+def create_bookmark(call: Call) -> dict[str, Any]:
+    params = call.params
+    userdata.bookmark_set(call.user, ids.parse(params.required("id"), ids.TRACK),
+                          params.int("position", required=True, minimum=0), params.get("comment") or "")
+    return {}
+
+
+@method("deleteBookmark")
+def delete_bookmark(call: Call) -> dict[str, Any]:
+    userdata.bookmark_delete(call.user, ids.parse(call.params.required("id"), ids.TRACK))
+    return {}

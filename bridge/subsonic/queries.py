@@ -1,0 +1,127 @@
+"""Queries only the Subsonic API needs (its list types have no counterpart elsewhere).
+
+Everything else comes from ``library.selectors`` and ``library.userdata``. These return
+catalogue dicts built by the selectors' own builders, so a Subsonic album or track is the
+same dict REST and WebSocket clients get, with a fixed number of queries per call.
+
+- ``albums_by_ids`` / ``tracks_by_ids``: catalogue dicts in the order of the ids given.
+- ``album_ids_for_list``: the getAlbumList types the shared ``album_list`` has no order for
+  (random, highest, frequent, recent, alphabeticalByArtist, byYear ranges).
+- ``track_page``: every track (or a genre's), paged in catalogue order (getSongsByGenre,
+  the empty search that clients use to sync the whole library).
+- ``random_track_ids``, ``lyrics_track``, ``artist_cover``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+
+from library import selectors
+from library.models import Album, CoverArt, Track
+
+# The selectors' builders: one place depends on them, so a future public
+# ``albums_by_ids``/``tracks_by_ids`` in ``library.selectors`` replaces only this.
+_albums, _album, _tracks, _track, _in_order = (
+    selectors._albums, selectors._album, selectors._tracks, selectors._track, selectors._in_order,
+)
+
+TRACK_ORDER = ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
+               F("track_number").asc(nulls_last=True), "sort_title", "id")
+
+
+def albums_by_ids(album_ids: list[int]) -> list[dict[str, Any]]:
+    return [_album(album) for album in _in_order(_albums(), list(album_ids))]
+
+
+def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
+    return [_track(track) for track in _in_order(_tracks(), list(track_ids))]
+
+
+def _in_library(queryset: QuerySet, library: int | None) -> QuerySet:
+    if library is None:
+        return queryset
+    return queryset.filter(Exists(Track.objects.filter(album=OuterRef("pk"), library_id=library)))
+
+
+def album_ids_for_list(kind: str, *, user, offset: int, size: int, from_year: int | None = None,
+                       to_year: int | None = None, library: int | None = None) -> list[int]:
+    """Album ids for the getAlbumList types ``random``, ``highest``, ``frequent``, ``recent``,
+    ``alphabeticalByArtist`` and ``byYear`` (``from_year`` > ``to_year`` lists newest first)."""
+    from library.models import Play, Rating
+
+    albums = _in_library(Album.objects.all(), library)
+    if kind == "random":
+        return list(albums.order_by("?").values_list("id", flat=True)[:size])
+    if kind == "alphabeticalByArtist":
+        ordered = albums.order_by("album_artist__sort_name", F("year").asc(nulls_last=True), "sort_title", "id")
+        return list(ordered.values_list("id", flat=True)[offset:offset + size])
+    if kind == "byYear":
+        low, high = sorted((from_year, to_year))
+        ordered = albums.filter(year__gte=low, year__lte=high)
+        ordered = ordered.order_by("-year", "sort_title", "id") if from_year > to_year else ordered.order_by("year", "sort_title", "id")
+        return list(ordered.values_list("id", flat=True)[offset:offset + size])
+    if kind == "highest":
+        rated = Rating.objects.filter(user=user, kind="album", album__in=albums).order_by("-rating", "-updated", "album_id")
+        return list(rated.values_list("album_id", flat=True)[offset:offset + size])
+    plays = Play.objects.filter(user=user, track__album__in=albums).values("track__album")
+    if kind == "frequent":
+        ranked = plays.filter(submission=True).annotate(n=Count("id"), last=Max("played_at")).order_by("-n", "-last", "track__album")
+    elif kind == "recent":
+        ranked = plays.annotate(last=Max("played_at")).order_by("-last", "track__album")
+    else:  # pragma: no cover - the view checks the type first
+        raise ValueError(kind)
+    return [row["track__album"] for row in ranked[offset:offset + size]]
+
+
+def track_page(*, offset: int, limit: int, genre: str | None = None, library: int | None = None) -> list[dict[str, Any]]:
+    """A page of tracks in catalogue order (album, disc, number), of a genre (name, any case)."""
+    tracks = Track.objects.all()
+    if genre is not None:
+        tracks = tracks.filter(genres__name__iexact=genre)
+    if library is not None:
+        tracks = tracks.filter(library_id=library)
+    track_ids = list(tracks.order_by(*TRACK_ORDER).values_list("id", flat=True)[offset:offset + limit])
+    return tracks_by_ids(track_ids)
+
+
+def random_track_ids(size: int, *, genre: str | None = None, from_year: int | None = None,
+                     to_year: int | None = None, library: int | None = None) -> list[int]:
+    tracks = Track.objects.all()
+    if genre:
+        tracks = tracks.filter(genres__name__iexact=genre)
+    if from_year is not None:
+        tracks = tracks.filter(Q(year__gte=from_year) | Q(year__isnull=True, album__year__gte=from_year))
+    if to_year is not None:
+        tracks = tracks.filter(Q(year__lte=to_year) | Q(year__isnull=True, album__year__lte=to_year))
+    if library is not None:
+        tracks = tracks.filter(library_id=library)
+    return list(tracks.order_by("?").values_list("id", flat=True).distinct()[:size])
+
+
+def lyrics_track(artist: str, title: str) -> int | None:
+    """The id of a track with lyrics whose title (and artist, if given) match, any case."""
+    tracks = Track.objects.exclude(lyrics="").filter(title__iexact=title.strip())
+    if artist.strip():
+        tracks = tracks.filter(Q(artist_display__icontains=artist.strip()) | Q(album__album_artist__name__iexact=artist.strip()))
+    return tracks.order_by("id").values_list("id", flat=True).first()
+
+
+def artist_cover(artist_id: int) -> CoverArt | None:
+    """An artist's picture: the cover of their first album that has one (by year)."""
+    album = (Album.objects.filter(album_artist_id=artist_id, cover__isnull=False).select_related("cover")
+             .order_by(F("year").asc(nulls_last=True), "sort_title", "id").first())
+    return album.cover if album else None
+
+
+def track_count() -> int:
+    return Track.objects.count()
+
+
+def existing_track_ids(track_ids: list[int]) -> set[int]:
+    """Those of ``track_ids`` that are tracks."""
+    found: set[int] = set()
+    unique = sorted(set(track_ids))
+    for start in range(0, len(unique), 500):
+        found.update(Track.objects.filter(pk__in=unique[start:start + 500]).values_list("pk", flat=True))
+    return found

@@ -1,0 +1,35 @@
+"""The browser UI's pages: the app shell at ``/`` (login required), login and logout.
+
+The app is one page; everything after it (browsing, playback, devices) runs over the
+WebSocket from the ES modules in ``static/js/``.
+"""
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+LOGIN_URL = reverse_lazy("ui-login")
+
+
+@login_required(login_url=LOGIN_URL)
+@ensure_csrf_cookie
+def app(request):
+    """The single-page app; the client reads who is logged in from ``boot``."""
+    user = request.user
+    boot = {"username": user.get_username(), "is_staff": bool(user.is_staff), "user_id": user.pk}
+    return render(request, "app.html", {"boot": boot})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "login.html"
+    redirect_authenticated_user = True
+    next_page = "/"
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's rule): the app's logout button is a small form."""
+
+    next_page = LOGIN_URL

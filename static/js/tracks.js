@@ -1,0 +1,61 @@
+// Track metadata by id. Queues hold bare track ids; titles come from library.track.get,
+// fetched at most a few at a time (the server rate-limits each connection) and kept.
+// Views that already have tracks (an album page, search results) prime the cache.
+
+import { bus } from "./bus.js";
+
+const MAX_IN_FLIGHT = 4;
+const cache = new Map(); // id -> track dict
+const waiting = new Map(); // id -> promise
+const queue = []; // ids to fetch
+let inFlight = 0;
+
+export function prime(tracks) {
+  for (const track of tracks || []) if (track?.id && !cache.has(track.id)) cache.set(track.id, track);
+}
+
+/** The cached track, or undefined (then call `track(id)`). */
+export function known(id) {
+  return cache.get(id);
+}
+
+/** Resolves with the track dict (or null when it no longer exists). */
+export function track(id) {
+  if (cache.has(id)) return Promise.resolve(cache.get(id));
+  if (!waiting.has(id)) {
+    let settle;
+    const promise = new Promise((resolve) => (settle = resolve));
+    promise.settle = settle;
+    waiting.set(id, promise);
+    queue.push(id);
+    pump();
+  }
+  return waiting.get(id);
+}
+
+function pump() {
+  while (inFlight < MAX_IN_FLIGHT && queue.length) {
+    const id = queue.shift();
+    inFlight += 1;
+    bus
+      .request("library.track.get", { track: id })
+      .then((result) => {
+        cache.set(id, result);
+        return result;
+      })
+      .catch((err) => (err.code === "not_found" ? { id, title: `Missing track ${id}`, missing: true } : null))
+      .then((result) => {
+        const promise = waiting.get(id);
+        waiting.delete(id);
+        promise?.settle(result);
+      })
+      .finally(() => {
+        inFlight -= 1;
+        pump();
+      });
+  }
+}
+
+export function streamUrl(id) {
+  return `/api/v1/tracks/${id}/stream`;
+}

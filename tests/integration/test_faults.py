@@ -1,0 +1,351 @@
+"""Fault injection on the scaled stack: real processes on PostgreSQL and Redis.
+
+Two bridges (daphne, keepalive 2 s / 2 s), two workers. Each test injects one fault while
+clients (``resync.SyncClient``: they apply events by version and resync on gaps, on
+``system.session.resync_required`` and after reconnecting) dispatch player actions, then
+prints, per tracker, the events clients lost, saw twice and saw out of order, and checks
+that afterwards every client's state and version equal the database's.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import random
+import socket
+import subprocess
+import time
+
+import pytest
+import websockets
+
+from tests.services import POSTGRES_URL, REDIS_URL
+
+from .resync import Disconnected, SyncClient, report
+from .stack import Stack
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not (POSTGRES_URL and REDIS_URL), reason="DATABASE_URL (PostgreSQL) and REDIS_URL are not both set: fault tests need them"),
+]
+
+RPC_TIMEOUT = 3.0
+PRESENCE_TTL = 4
+PING = ("--ping-interval", "2", "--ping-timeout", "2")
+REDIS_START = [
+    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
+    "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = Stack(POSTGRES_URL, REDIS_URL, tmp_path_factory.mktemp("faults"), RPC_TIMEOUT=str(RPC_TIMEOUT),
+                  PRESENCE_TTL=str(PRESENCE_TTL), PRESENCE_REFRESH="1", WS_RATE_LIMIT="1000", WS_RATE_BURST="1000",
+                  LOG_LEVEL="WARNING").create()
+    try:
+        start_all(stack)
+        yield stack
+    finally:
+        stack.destroy()
+
+
+def start_all(stack: Stack) -> None:
+    for name in ("bridge-a", "bridge-b"):
+        if name not in stack.processes:
+            stack.start_bridge(name, daphne_args=PING, wait=False)
+    for name in ("worker-1", "worker-2"):
+        if name not in stack.processes:
+            stack.start_worker(name)
+    for name in ("bridge-a", "bridge-b"):
+        stack.wait_http(stack.ports[name])
+        stack.wait_healthy(name)
+
+
+@pytest.fixture
+def show(capsys):
+    def show(title: str, lines: list[str]) -> None:
+        with capsys.disabled():
+            print(f"\n--- {title}")
+            for line in lines:
+                print("    " + line)
+
+    return show
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+async def open_clients(stack: Stack, token: str, names: list[str], bridges: list[str]) -> list[SyncClient]:
+    urls = [stack.ws_url(b) for b in ("bridge-a", "bridge-b")]
+    clients = []
+    for i, name in enumerate(names):
+        start = ("bridge-a", "bridge-b").index(bridges[i % len(bridges)])
+        client = SyncClient(name, urls, token, device=name, start=start)
+        await client.connect()
+        clients.append(client)
+    trackers = [c.device for c in clients]
+    for client in clients:
+        for tracker in trackers:
+            await client.follow(tracker)
+    return clients
+
+
+async def traffic(clients: list[SyncClient], trackers: list[str], seconds: float, seed: int) -> collections.Counter:
+    """Every client dispatches player actions to random trackers for ``seconds``; outcome counts."""
+    outcomes: collections.Counter = collections.Counter()
+    rng = random.Random(seed)
+
+    async def run(client: SyncClient) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            tracker = rng.choice(trackers)
+            action, payload = rng.choice([
+                ("player.volume.set", {"volume": rng.randrange(101)}),
+                ("player.queue.append", {"tracks": [rng.randrange(1, 10_000)]}),
+                ("player.mode.set", {"shuffle": rng.random() < 0.5}),
+            ])
+            try:
+                reply = await client.request(action, {"tracker": tracker, **payload}, timeout=RPC_TIMEOUT + 3)
+                outcomes["ok" if reply["ok"] else reply["error"]["code"]] += 1
+            except Disconnected:
+                outcomes["disconnected"] += 1
+                await asyncio.sleep(0.1)
+            except asyncio.TimeoutError:
+                outcomes["no_reply"] += 1  # a request that got no answer at all: never allowed
+            await asyncio.sleep(0.02)
+
+    await asyncio.gather(*(run(c) for c in clients))
+    return outcomes
+
+
+async def converge(stack: Stack, clients: list[SyncClient], timeout: float) -> tuple[dict, list]:
+    """Wait until every client's view equals the database (the clients resync on their own)."""
+    trackers = {t for c in clients for t in c.views}
+    deadline = time.monotonic() + timeout
+    while True:
+        for client in clients:
+            await client.settle(max(0.1, deadline - time.monotonic()))
+        truth = await asyncio.to_thread(stack.tracker_states, trackers)
+        stale = [(c.name, t[:8], v.version, truth[t][0]) for c in clients for t, v in c.views.items()
+                 if (v.version, v.state) != truth[t]]
+        if not stale or time.monotonic() > deadline:
+            return truth, stale
+        await asyncio.sleep(0.3)
+
+
+async def check_and_report(stack, clients, show, title: str, outcomes, converge_within: float) -> dict:
+    truth, stale = await converge(stack, clients, converge_within)
+    lines, totals = report(clients, truth)
+    show(title, [f"requests: {dict(outcomes)}",
+                 f"reconnects: {sum(c.reconnects for c in clients)}, resync notices: {sum(len(c.resync_notices) for c in clients)}",
+                 *lines, f"stale after the clients' own resyncs: {stale or 'none'}"])
+    assert outcomes["no_reply"] == 0, outcomes
+    assert not stale, f"clients did not converge on the database by themselves: {stale}"
+    # A final explicit resync changes nothing: nothing was left missing.
+    for client in clients:
+        before = {t: (v.version, dict(v.state)) for t, v in client.views.items()}
+        await client.resync_all()
+        assert {t: (v.version, v.state) for t, v in client.views.items()} == before
+        for tracker, view in client.views.items():
+            assert (view.version, view.state) == truth[tracker]
+    return totals
+
+
+async def close_all(clients) -> None:
+    for client in clients:
+        await client.close()
+
+
+# -- a bridge dies --------------------------------------------------------------------------
+
+
+async def test_bridge_killed_clients_move_to_the_other_bridge_and_resync(stack, show):
+    token = stack.make_users("roamer")["roamer"]
+    clients = await open_clients(stack, token, ["a1", "a2", "b1", "b2"], ["bridge-a", "bridge-a", "bridge-b", "bridge-b"])
+    trackers = [c.device for c in clients]
+    # A device whose only connection is on bridge A and never comes back.
+    lonely = await websockets.connect(stack.ws_url("bridge-a"), additional_headers={"Authorization": f"Token {token}"})
+    await lonely.recv()
+    await lonely.send(json.dumps({"id": 1, "action": "player.device.register", "payload": {"name": "lonely"}}))
+    lonely_tracker = None
+    while lonely_tracker is None:
+        frame = json.loads(await lonely.recv())
+        if frame.get("id") == 1:
+            lonely_tracker = frame["result"]["tracker"]
+    try:
+        load = asyncio.create_task(traffic(clients, trackers, 6.0, seed=1))
+        await asyncio.sleep(2.0)
+        killed_at = time.monotonic()
+        await asyncio.to_thread(stack.kill, "bridge-a")
+        outcomes = await load
+        await check_and_report(stack, clients, show, "bridge A killed (SIGKILL) during traffic", outcomes, converge_within=15)
+        for client in clients[:2]:
+            assert client.reconnects >= 1 and client.url == stack.ws_url("bridge-b")
+        # The lonely device goes offline once bridge A's presence entries expire; bridge B announces it.
+        watcher = clients[2]
+        deadline = killed_at + PRESENCE_TTL + 8
+        while not any(p["tracker"] == lonely_tracker and not p["online"] for p in watcher.presence):
+            assert time.monotonic() < deadline, f"no offline event for the dead bridge's device: {watcher.presence}"
+            await asyncio.sleep(0.2)
+        offline_after = time.monotonic() - killed_at
+        listed = (await watcher.request("player.presence.list"))["result"]["devices"]
+        by_tracker = {d["tracker"]: d for d in listed}
+        assert by_tracker[lonely_tracker]["online"] is False
+        for tracker in trackers:  # reconnected elsewhere; the dead bridge's entries expired
+            assert by_tracker[tracker]["online"] is True and by_tracker[tracker]["connections"] == 1, by_tracker[tracker]
+        show("presence", [f"the dead bridge's device announced offline {offline_after:.1f} s after the kill "
+                          f"(PRESENCE_TTL {PRESENCE_TTL} s)"])
+    finally:
+        await close_all(clients)
+        try:
+            await lonely.close()
+        except Exception:
+            pass
+        await asyncio.to_thread(start_all, stack)
+
+
+# -- a worker dies mid-request ----------------------------------------------------------------
+
+
+def socket_ports(pid: int) -> set[int]:
+    """Local TCP ports of the sockets a process holds (from /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            next(fh)
+            for line in fh:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def test_worker_killed_mid_request_in_flight_times_out_and_the_other_serves(stack, show):
+    import psycopg
+
+    from .stack import with_database
+
+    tokens = stack.make_users(*(f"busy{i}" for i in range(8)))
+    clients = []
+    for i, token in enumerate(tokens.values()):
+        client = SyncClient(f"busy{i}", [stack.ws_url("bridge-a" if i % 2 else "bridge-b")], token, device="d")
+        await client.connect()
+        await client.follow(client.device)
+        clients.append(client)
+    trackers = [c.device for c in clients]
+    worker_pids = {name: stack.processes[name].pid for name in ("worker-1", "worker-2")}
+    try:
+        # Hold every tracker's row lock so the dispatches block inside the workers: in flight.
+        database = with_database(stack.admin_url, stack.db_name)
+        locker = await psycopg.AsyncConnection.connect(database)
+        monitor = await psycopg.AsyncConnection.connect(database, autocommit=True)  # fresh statistics each query
+        await locker.execute("BEGIN")
+        await locker.execute("SELECT id FROM tracker_tracker WHERE id::text = ANY(%s) FOR UPDATE", (trackers,))
+        started = time.monotonic()
+        requests = [asyncio.create_task(c.request("player.volume.set", {"volume": 7}, timeout=RPC_TIMEOUT + 5)) for c in clients]
+        waiting: list = []
+        while time.monotonic() - started < 2:
+            rows = await (await monitor.execute(
+                "SELECT client_port FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'", (stack.db_name,))).fetchall()
+            waiting = [row[0] for row in rows]
+            if len(waiting) == len(clients):
+                break
+            await asyncio.sleep(0.05)
+        on_victim = sum(1 for port in waiting if port in socket_ports(worker_pids["worker-1"]))
+        assert len(waiting) == len(clients), f"only {len(waiting)} requests reached the workers"
+        await asyncio.to_thread(stack.kill, "worker-1")
+        await locker.execute("ROLLBACK")
+        await locker.close()
+        await monitor.close()
+        replies = await asyncio.gather(*requests)
+        answered_in = time.monotonic() - started
+        codes = collections.Counter("ok" if r["ok"] else r["error"]["code"] for r in replies)
+        # The survivor takes every new request at once.
+        pings = [await clients[i % len(clients)].request("system.health.ping", timeout=RPC_TIMEOUT + 2) for i in range(10)]
+        handled = collections.Counter(p["result"]["handled_by"].rsplit(":", 1)[1] if p["ok"] else p["error"]["code"] for p in pings)
+        outcomes = collections.Counter(codes)
+        totals = await check_and_report(stack, clients, show, "worker 1 killed (SIGKILL) with requests in flight", outcomes,
+                                        converge_within=10)
+        show("worker kill", [f"in flight: {len(waiting)} ({on_victim} on the killed worker); replies {dict(codes)} "
+                             f"all within {answered_in:.1f} s (RPC_TIMEOUT {RPC_TIMEOUT:g} s); next pings handled by {dict(handled)}"])
+        assert on_victim >= 1, "the killed worker held none of the requests; the test proved nothing"
+        assert codes == {"timeout": on_victim, "ok": len(clients) - on_victim}
+        assert answered_in < RPC_TIMEOUT + 2
+        assert handled == {str(worker_pids["worker-2"]): 10}
+        # The killed worker's transactions were rolled back: no version was lost or doubled.
+        for tracker in trackers:
+            versions = [r[0] for r in await asyncio.to_thread(
+                stack.sql, "SELECT version FROM tracker_trackeraction WHERE tracker_id::text = %s ORDER BY version", tracker)]
+            assert versions == list(range(1, len(versions) + 1))
+        assert all(row["lost"] == 0 for row in totals.values())
+    finally:
+        await close_all(clients)
+        await asyncio.to_thread(start_all, stack)
+
+
+# -- Redis restarts ---------------------------------------------------------------------------
+
+
+def redis_ping() -> bool:
+    return subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
+
+
+def start_redis() -> None:
+    if redis_ping():
+        return
+    subprocess.run(REDIS_START, check=True, timeout=30)
+    deadline = time.monotonic() + 30
+    while not redis_ping():
+        if time.monotonic() > deadline:
+            raise RuntimeError("Redis did not come back")
+        time.sleep(0.1)
+
+
+async def test_redis_restart_during_traffic_everything_recovers_and_clients_resync(stack, show):
+    if not REDIS_URL.startswith("redis://127.0.0.1:6379") or not os.path.isdir("/var/lib/redis"):
+        pytest.skip("restarts the machine's Redis (127.0.0.1:6379, /var/lib/redis) only")
+    token = stack.make_users("survivor")["survivor"]
+    clients = await open_clients(stack, token, ["r1", "r2", "r3", "r4"], ["bridge-a", "bridge-b"])
+    trackers = [c.device for c in clients]
+    try:
+        load = asyncio.create_task(traffic(clients, trackers, 9.0, seed=3))
+        await asyncio.sleep(2.0)
+        try:
+            subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"], capture_output=True, timeout=10)
+            down_at = time.monotonic()
+            await asyncio.sleep(2.0)
+        finally:
+            await asyncio.to_thread(start_redis)
+        up_at = time.monotonic()
+        # Bridges and workers recover by themselves: a real RPC through each bridge.
+        recovered = {}
+        for bridge in ("bridge-a", "bridge-b"):
+            while True:
+                status, body = await asyncio.to_thread(stack.health, bridge)
+                if status == 200:
+                    recovered[bridge] = time.monotonic() - up_at
+                    break
+                assert time.monotonic() - up_at < 15, f"{bridge} still down 15 s after Redis came back: {body}"
+                await asyncio.sleep(0.2)
+        outcomes = await load
+        totals = await check_and_report(stack, clients, show, f"Redis restarted ({up_at - down_at:.1f} s down) during traffic",
+                                        outcomes, converge_within=10)
+        show("recovery", [f"healthy again after Redis came back: " + ", ".join(f"{b} {s:.1f} s" for b, s in recovered.items()),
+                          f"resync notices per client: {[len(c.resync_notices) for c in clients]}"])
+        assert all(any(n["reason"] == "bus_interrupted" for n in c.resync_notices) for c in clients)
+        for name in ("bridge-a", "bridge-b", "worker-1", "worker-2"):
+            assert stack.processes[name].poll() is None, f"{name} died"
+        assert "Exception inside application" not in stack.log("bridge-a") + stack.log("bridge-b")
+    finally:
+        await asyncio.to_thread(start_redis)
+        await close_all(clients)

@@ -1,0 +1,50 @@
+"""What a Subsonic app does to its play queue reaches the user's browsers live: the app is
+one of the user's devices (a ``player`` tracker), and savePlayQueue is a tracker action."""
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+
+from .conftest import Subsonic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def setup(make_user):
+    from bridge.subsonic import credentials
+    from tests.library import factories as f
+
+    user = make_user("alice")
+    album = f.album("Live", by="The Band")
+    tracks = [f.track(f"Song {n}", album, number=n).pk for n in range(1, 5)]
+    return user, Subsonic("alice", credentials.password_reset(user), client="DSub"), tracks
+
+
+@database_sync_to_async
+def save_queue(client: Subsonic, **params) -> dict:
+    return client.ok("savePlayQueue", **params)
+
+
+async def test_save_play_queue_reaches_a_subscribed_browser(make_user, ws_client):
+    user, app, tracks = await setup(make_user)
+    await save_queue(app, id=[f"tr-{t}" for t in tracks[:2]])
+
+    browser = await ws_client(user)
+    listed = await browser.request("tracker.list", {"kind": "player"})
+    assert listed["ok"], listed
+    device = next(t for t in listed["result"] if t["key"] == "DSub")
+    assert device["mine"] and device["state"]["device"] == "DSub" and device["state"]["queue"] == tracks[:2]
+    assert (await browser.request("tracker.subscribe", {"tracker": device["tracker"]}))["ok"]
+
+    await save_queue(app, id=[f"tr-{t}" for t in tracks], current=f"tr-{tracks[2]}", position=42_000)
+    event = await browser.event("tracker.action.applied")
+    payload = event["payload"]
+    assert payload["tracker"] == device["tracker"] and payload["action"] == "player.queue.replace"
+    assert payload["version"] == device["version"] + 1
+    assert payload["payload"] == {"tracks": tracks, "index": 2, "position_ms": 42_000}
+    assert payload["changes"]["queue"] == tracks and payload["changes"]["index"] == 2
+
+    # The browser can read (and control) the app's device like any other.
+    state = await browser.request("tracker.state.get", {"tracker": device["tracker"]})
+    assert state["result"]["state"]["position_ms"] == 42_000
