@@ -254,6 +254,8 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 250,
     "label": "Orchestrator",
+    # A scan parses files in a process pool; daemonic workers may not have children.
+    "daemonize_workers": False,
 }
 if SCALED:
     Q_CLUSTER["redis"] = REDIS_URL

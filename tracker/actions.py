@@ -37,7 +37,7 @@ SERVER_ONLY = {
     "library.scan.fail",
     "library.scan.halt",
 }
-# The library app declares ``library.scan.cancel`` (staff, addressed by library).
+# The orchestrator declares ``library.scan.cancel`` (staff, addressed by library).
 ELSEWHERE = {"library.scan.cancel"}
 DOCS = {
     "player.device.rename": "Rename a device.",
