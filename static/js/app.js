@@ -12,6 +12,7 @@ import { queueComponent } from "./queue.js";
 import * as scans from "./scans.js";
 import { session, register, restoreParty, onChange } from "./session.js";
 import { clear, fail, h, toast } from "./ui.js";
+import { favouritesView, loadFavourites, playlistsView, playlistView, subsonicView } from "./userdata.js";
 
 const view = document.getElementById("view");
 const panel = document.getElementById("panel");
@@ -27,6 +28,10 @@ const routes = [
   [/^\/genres$/, () => genresView(view), "genres"],
   [/^\/genre\/(.+)$/, (m, q) => albumsView(view, { genre: decodeURIComponent(m[1]), order: q.get("order") || "name" }), "genres"],
   [/^\/search(?:\/(.*))?$/, (m) => searchView(view, { q: decodeURIComponent(m[1] || "") }), "search"],
+  [/^\/playlists$/, () => playlistsView(view), "playlists"],
+  [/^\/playlist\/(\d+)$/, (m) => playlistView(view, { id: m[1] }), "playlists"],
+  [/^\/favourites$/, () => favouritesView(view), "favourites"],
+  [/^\/subsonic$/, () => subsonicView(view), "subsonic"],
   [/^\/devices$/, () => devicesPage(), "devices"],
   [/^\/party(?:\/([\w-]+))?$/, (m) => partyView(view, { id: m[1] || null }), "party"],
   [/^\/libraries$/, () => (session.user.is_staff ? librariesView(view) : notFound()), "libraries"],
@@ -116,6 +121,7 @@ function start() {
   bus.on("status", showStatus);
   bus.on("system.session.welcome", () => {
     register().catch(fail);
+    loadFavourites(true).catch(() => {});
   });
   bus.on("system.announcement.created", (p) => toast(p.text, "info", 10000));
   document.addEventListener("audio-error", () => toast("This track cannot be played here.", "error"));

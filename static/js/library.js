@@ -6,6 +6,7 @@ import { bus } from "./bus.js";
 import { act } from "./session.js";
 import { onLibraryChanged } from "./scans.js";
 import { prime } from "./tracks.js";
+import { addToPlaylistMenu, starButton } from "./userdata.js";
 import { button, clear, cover, debounce, fail, fmtDuration, fmtTime, h, plural, spinner, toast } from "./ui.js";
 
 const PAGE = 60;
@@ -59,8 +60,10 @@ function trackRow(t, { index, onPlay, showAlbum = false, showNumber = true }) {
     h("button.tr-play", { type: "button", "aria-label": `Play ${t.title}`, onclick: onPlay }, "▶"),
     h("span.tr-main", h("span.tr-title", t.title), h("span.tr-artist.muted", t.artist || t.album_artist?.name || "")),
     showAlbum && t.album ? h("a.tr-album.muted", { href: `#/album/${t.album.id}` }, t.album.title) : null,
+    h("span.tr-fav", starButton("track", t.id, t.title)),
     h("span.tr-dur.muted", fmtTime(t.duration_ms)),
     h("span.tr-actions",
+      button("≣+", (e) => addToPlaylistMenu([t.id], e.currentTarget), { cls: "btn tiny ghost tr-addpl", title: "Add to playlist", "aria-label": `Add ${t.title} to a playlist` }),
       button("Next", () => addTracks([t.id], true), { cls: "btn tiny ghost", title: "Play next" }),
       button("+", () => addTracks([t.id]), { cls: "btn tiny ghost", title: "Add to queue", "aria-label": `Add ${t.title} to queue` })),
   );
@@ -181,7 +184,7 @@ export async function artistView(view, { id }) {
     clear(view,
       h("div.view-head.hero",
         h("span.avatar.big", { "aria-hidden": "true" }, artist.name.charAt(0).toUpperCase()),
-        h("div", h("p.muted.small", "Artist"), h("h1", artist.name), h("p.muted", plural(artist.albums.length, "album"))),
+        h("div", h("p.muted.small", "Artist"), h("h1", artist.name, " ", starButton("artist", artist.id, artist.name)), h("p.muted", plural(artist.albums.length, "album"))),
         all.length ? button("▶ Play all", async () => {
           const ids = [];
           for (const album of all) ids.push(...(await albumTrackIds(album.id)));
@@ -224,7 +227,9 @@ export async function albumView(view, { id }) {
           h("div.actions",
             button("▶ Play", () => playTracks(ids), { cls: "btn primary", id: "album-play" }),
             button("Play next", () => addTracks(ids, true), { cls: "btn" }),
-            button("Add to queue", () => addTracks(ids), { cls: "btn" })))),
+            button("Add to queue", () => addTracks(ids), { cls: "btn" }),
+            button("≣+ Playlist", (e) => addToPlaylistMenu(ids, e.currentTarget), { cls: "btn", id: "album-addpl", title: "Add the album to a playlist" }),
+            starButton("album", album.id, album.title)))),
       h("div.track-list", { role: "table", "aria-label": "Tracks" }, rows));
   };
   await render().catch((err) => clear(view, h("p.empty", err.code === "not_found" ? "No such album." : err.message)));
