@@ -5,15 +5,22 @@ Both start a throwaway scaled deployment (a fresh PostgreSQL database from ``--p
 ``--bridges`` daphne processes and ``--workers`` runworker processes, and measure a
 baseline in the same run.
 
-``fanout``: ``--clients`` real WebSocket clients, spread over the bridges and over
-``--client-processes`` processes (one Python process cannot drive 1,000 sockets and read
-fast enough), subscribe to one device player; a sender dispatches ``player.volume.set``
-at ``--rate`` a second for ``--seconds``. Printed: events delivered per second, the share
-delivered, end-to-end latency (send -> event at the client: p50, p99, max). Then the
-same at saturation (``--burst`` actions sent as fast as the bridge takes them). The
-ceiling, measured right after each: a bare ``RedisPubSubChannelLayer.group_send`` of
-messages of the same size to the same number of receivers (channels of the layer in the
-same client processes), no Django, daphne, WebSocket or JSON in the way.
+``fanout``: ``--clients`` real WebSocket clients (a minimal RFC 6455 client, so that
+1,000 of them do not eat the CPU the servers need), spread over the bridges and over
+``--client-processes`` processes, subscribe to one device player. Two runs:
+
+- steady, end to end: a sender dispatches ``player.volume.set`` over WebSocket at
+  ``--rate`` a second for ``--seconds`` (bridge -> worker -> PostgreSQL -> Redis ->
+  bridges -> clients). Printed: events delivered per second, the share delivered,
+  latency from sending the request to the event at the client (p50, p99, max), and the
+  requests' own round trips;
+- saturation: ``--burst`` ``tracker.action.applied`` events published to the tracker's
+  group at once (what the store does after each commit), so that the fan-out is measured
+  rather than the rate of commits to one tracker.
+
+The ceiling, measured right after each run: a bare ``RedisPubSubChannelLayer.group_send``
+of messages of the same size, at the same rate, to as many receivers (channels of the
+layer, in the same client processes): no Django, daphne, WebSocket or JSON in the way.
 
 ``rpc``: ``--connections`` WebSocket clients send ``system.health.ping`` back to back for
 ``--seconds`` through one bridge to the workers: requests per second and latency. The
@@ -53,7 +60,7 @@ def add_arguments(parser) -> None:
         parser.add_argument("--client-processes", type=int, default=0, help="processes driving the clients (default: 1 per 250)")
         parser.add_argument("--rate", type=float, default=20.0, help="actions per second in the steady run (default 20)")
         parser.add_argument("--seconds", type=float, default=10.0, help="length of the steady run (default 10)")
-        parser.add_argument("--burst", type=int, default=300, help="actions sent as fast as possible in the saturation run (default 300)")
+        parser.add_argument("--burst", type=int, default=300, help="events published at once in the saturation run (default 300)")
     else:
         parser.add_argument("--connections", type=int, default=32, help="concurrent callers (default 32)")
         parser.add_argument("--seconds", type=float, default=10.0, help="length of each run (default 10)")
@@ -365,44 +372,66 @@ async def _register(url: str, token: str) -> tuple[str, int]:
     return reply["result"]["tracker"], queued["result"]["version"] + 1
 
 
-async def _send_actions(urls: list[str], token: str, tracker: str, first_version: int, count: int, rate: float | None,
-                        senders: int = 1) -> dict[int, float]:
-    """Dispatch ``count`` actions; versions are known in advance (nobody else acts on the tracker).
+async def _send_actions(urls: list[str], token: str, tracker: str, count: int, rate: float | None,
+                        senders: int) -> tuple[dict[int, float], dict[str, int]]:
+    """Dispatch ``count`` actions from ``senders`` connections; {version: send time}, reply codes.
 
-    ``rate`` None: as fast as the bridges take them, from ``senders`` connections, each
-    waiting for its replies in turn (a connection runs its requests one at a time), so
-    ``senders`` dispatches are in flight at once.
+    ``rate``: a steady rate, round-robin over the connections, replies read as they come.
+    ``None``: as fast as the bridges take them: each connection sends its next request when
+    the previous one is answered (a connection runs its requests one at a time), so
+    ``senders`` dispatches are in flight at once. Versions come from the replies.
     """
     sockets = [await _open_sender(urls[i % len(urls)], token) for i in range(senders)]
     sent: dict[int, float] = {}
+    codes: dict[str, int] = {}
+    sent_at: dict[int, float] = {}
+    round_trips: list[float] = []
+
+    def record(frame: dict) -> None:
+        code = "ok" if frame.get("ok") else frame["error"]["code"]
+        codes[code] = codes.get(code, 0) + 1
+        round_trips.append((time.monotonic() - sent_at[frame["id"]]) * 1000)
+        if frame.get("ok"):
+            sent[frame["result"]["version"]] = sent_at[frame["id"]]
+
     if rate is not None:
-        ws = sockets[0]
-        replies = asyncio.create_task(_drain_replies(ws, count))
+        per_socket = [0] * senders
+
+        async def read(ws, index):
+            while per_socket[index] is not None:
+                frame = json.loads(await ws.recv())
+                if "id" in frame:
+                    record(frame)
+                    per_socket[index] -= 1
+
+        readers = [asyncio.create_task(read(ws, i)) for i, ws in enumerate(sockets)]
         started = time.monotonic()
         for i in range(count):
             await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
-            sent[first_version + i] = time.monotonic()
-            await ws.send(json.dumps({"id": 100 + i, "action": "player.volume.set", "payload": {"tracker": tracker, "volume": i % 101}}))
-        await replies
+            sent_at[i] = time.monotonic()
+            per_socket[i % senders] += 1
+            await sockets[i % senders].send(json.dumps({"id": i, "action": "player.volume.set",
+                                                        "payload": {"tracker": tracker, "volume": i % 101}}))
+        deadline = time.monotonic() + 60
+        while sum(codes.values()) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for task in readers:
+            task.cancel()
     else:
-        # Versions are assigned in commit order, so record send times by request and map afterwards.
-        queue = asyncio.Queue()
-        for i in range(count):
-            queue.put_nowait(i)
-        send_times: list[float] = []
+        queue = list(range(count))
 
         async def run(ws):
-            while not queue.empty():
-                i = queue.get_nowait()
-                send_times.append(time.monotonic())
-                reply = await _call(ws, 100 + i, "player.volume.set", {"tracker": tracker, "volume": i % 101})
-                if reply.get("ok"):
-                    sent[reply["result"]["version"]] = send_times[-1]
+            while queue:
+                i = queue.pop()
+                sent_at[i] = time.monotonic()
+                record(await _call(ws, i, "player.volume.set", {"tracker": tracker, "volume": i % 101}))
 
         await asyncio.gather(*(run(ws) for ws in sockets))
     for ws in sockets:
         await ws.close()
-    return sent
+    codes["round_trip_p50_ms"] = round(statistics.median(round_trips), 1) if round_trips else None
+    codes["round_trip_p99_ms"] = round(percentile(round_trips, 99), 1) if round_trips else None
+    return sent, codes
 
 
 async def _drain_replies(ws, count: int) -> None:
@@ -427,7 +456,7 @@ def run_fanout(options: dict, out) -> None:
         urls = [f"ws://127.0.0.1:{port}/ws/" for port in ports]
         out.write(f"\n== fan-out: {deployment.label}; {clients} clients in {processes} client processes "
                   f"(fd limit {limit}); {os.cpu_count()} CPUs shared by servers, clients and Redis\n")
-        tracker, version = asyncio.run(_register(urls[0], token))
+        tracker, _version = asyncio.run(_register(urls[0], token))
         redis_url = deployment.env["REDIS_URL"]
         prefix = deployment.env["CHANNELS_PREFIX"] + ":bare"
         count = int(options["rate"] * options["seconds"])
@@ -435,20 +464,30 @@ def run_fanout(options: dict, out) -> None:
             "tracker": tracker, "version": 10, "action": "player.volume.set", "payload": {"volume": 10},
             "changes": {"volume": 10}}}))
 
+        # 1. Steady, end to end: WebSocket request -> bridge -> worker -> PostgreSQL -> Redis -> bridges -> clients.
+        # 2. Saturation of the fan-out itself: events published to the tracker's group as fast as
+        #    possible (what the store's publish does after a commit), so that the rate of
+        #    dispatches to one tracker (a row lock and a commit each) is not what is measured.
+        next_version = 10_000_000
         for mode in ("steady", "saturation"):
             actions = count if mode == "steady" else options["burst"]
             rate = options["rate"] if mode == "steady" else None
-            title = f"{actions} actions at {options['rate']:g}/s" if mode == "steady" else f"{actions} actions, as fast as accepted"
-            out.write(f"{mode}: {title}\n")
-            # Through the server: bridges, workers, WebSocket clients.
-            receivers = Receivers(_client_process, processes, clients,
-                                  lambda n, off: (urls, token, tracker, n, off))
-            sent = asyncio.run(_send_actions(urls, token, tracker, version, actions, rate, senders=1 if rate else 16))
+            if mode == "steady":
+                out.write(f"steady: {actions} player.volume.set sent over WebSocket at {options['rate']:g}/s, end to end\n")
+            else:
+                out.write(f"saturation: {actions} tracker.action.applied events published to the tracker's group at once\n")
+            receivers = Receivers(_client_process, processes, clients, lambda n, off: (urls, token, tracker, n, off))
+            if mode == "steady":
+                sent, codes = asyncio.run(_send_actions(urls, token, tracker, actions, rate, senders=4))
+            else:
+                sent = asyncio.run(_inject(redis_url, deployment.env["CHANNELS_PREFIX"], tracker, next_version, actions))
+                codes = None
             time.sleep(min(30.0, 3.0 + actions * clients / 50_000))
             arrivals, notices = receivers.collect()
-            version = max(sent) + 1 if sent else version
             served = summarize("through the bridges (WebSocket clients)", sent, arrivals, clients, notices)
             show(out, served)
+            if codes is not None:
+                out.write(f"  (the sender's requests: {codes})\n")
             # The ceiling: bare group_send to as many layer channels.
             group = f"bare-{uuid.uuid4().hex[:6]}"
             bare = Receivers(_bare_process, processes, clients, lambda n, off: (redis_url, prefix, group, n))
@@ -460,6 +499,22 @@ def run_fanout(options: dict, out) -> None:
             out.write(f"  delivery rate: {served['rate'] / ceiling['rate']:.2f} of the bare layer's\n")
     finally:
         deployment.close()
+
+
+async def _inject(redis_url: str, prefix: str, tracker: str, first_version: int, count: int) -> dict[int, float]:
+    """Publish ``count`` tracker events to the tracker's group as the store does after a commit."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=prefix)
+    sent: dict[int, float] = {}
+    for i in range(count):
+        version = first_version + i
+        sent[version] = time.monotonic()
+        await layer.group_send(f"tracker.{tracker}", {"type": "bus.event", "event": "tracker.action.applied", "payload": {
+            "tracker": tracker, "version": version, "action": "player.volume.set", "payload": {"volume": i % 101},
+            "changes": {"volume": i % 101}}})
+    await layer.flush()
+    return sent
 
 
 async def _bare_send(redis_url: str, prefix: str, group: str, count: int, rate: float | None, size: int) -> dict[int, float]:

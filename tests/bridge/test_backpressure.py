@@ -128,14 +128,14 @@ async def test_a_failing_channel_layer_receive_does_not_kill_the_connection(make
     failures = {"left": 0}
 
     async def flaky_receive(channel):
-        if failures["left"] and channel.startswith("specific."):
+        if failures["left"] and channel.startswith("group."):
             failures["left"] -= 1
             raise ConnectionError("bus restarting")
         return await real_receive(channel)
 
     monkeypatch.setattr(layer, "receive", flaky_receive)
     failures["left"] = 3
-    # A message completes the pending receive; the next three fail.
+    # A message completes the pending receive of the group's channel; the next three fail.
     await layer.group_send(consumers.GROUP_EVERYONE, {"type": "bus.event", "event": "system.announcement.created",
                                                         "payload": {"text": "before"}})
     assert (await client.event("system.announcement.created", timeout=3))["payload"]["text"] == "before"

@@ -256,13 +256,17 @@ async def test_worker_killed_mid_request_in_flight_times_out_and_the_other_serve
         waiting: list = []
         while time.monotonic() - started < 2:
             rows = await (await monitor.execute(
-                "SELECT client_port FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'", (stack.db_name,))).fetchall()
+                "SELECT client_port, query FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                (stack.db_name,))).fetchall()
             waiting = [row[0] for row in rows]
-            if len(waiting) == len(clients):
+            if len(waiting) >= len(clients):
                 break
             await asyncio.sleep(0.05)
         on_victim = sum(1 for port in waiting if port in socket_ports(worker_pids["worker-1"]))
-        assert len(waiting) == len(clients), f"only {len(waiting)} requests reached the workers"
+        if len(waiting) != len(clients):
+            owners = {name: socket_ports(p.pid) for name, p in stack.processes.items()}
+            detail = [(r[1].split(chr(39))[1][:8], [n for n, ports in owners.items() if r[0] in ports]) for r in rows]
+            raise AssertionError(f"{len(waiting)} sessions wait, not {len(clients)}: {detail}")
         await asyncio.to_thread(stack.kill, "worker-1")
         await locker.execute("ROLLBACK")
         await locker.close()
