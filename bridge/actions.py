@@ -5,6 +5,8 @@ from pydantic import Field
 
 from common.registry import Schema, registry
 
+from . import presence  # noqa: F401  (declares the presence events)
+
 # Bumped on every incompatible change of the WebSocket protocol (docs/protocol.md).
 PROTOCOL_VERSION = 1
 

@@ -26,6 +26,10 @@ Reliability (see the README's "Scaling out"):
 - **Liveness.** daphne's keepalive pings (``--ping-interval``/``--ping-timeout``) drop
   clients that stop answering; ``disconnect`` then marks the connection's device
   offline (``bridge.presence``).
+- **Fan-out.** Group events reach connections through ``LocalGroups``: the process joins
+  each group once, decodes each event and encodes its frame once, and writes it to every
+  local member (straight to daphne's transport when the connection is idle and plain,
+  ``WS_DIRECT_WRITES``); a connection's own channel carries only its RPC replies.
 - Only the channel-layer message types below reach handlers, and a failing handler is
   logged without killing the connection.
 

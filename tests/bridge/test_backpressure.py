@@ -228,3 +228,15 @@ async def test_a_client_that_stops_reading_costs_the_server_bounded_memory(serve
     finally:
         stalled.close()
     assert server.alive()
+
+
+async def test_a_reply_over_the_message_limit_becomes_too_large_and_the_connection_carries_on(server):
+    token = server.make_users("historian")["historian"]
+    async with WsClient(server.ws_url, token) as client:
+        tracker = (await client.request("player.device.register", {"name": "long-history"}))["result"]["tracker"]
+        for i in range(12):  # ~150 KB of changes each: the actions since version 1 exceed 1 MiB
+            assert (await client.request("player.queue.replace", {"tracks": BIG[i % 5:]}, timeout=30))["ok"]
+        reply = await client.request("tracker.subscribe", {"tracker": tracker, "since_version": 1}, timeout=30)
+        assert reply["ok"] is False and reply["error"]["code"] == "too_large", reply
+        snapshot = await client.request("tracker.state.get", {"tracker": tracker})
+        assert snapshot["ok"] and snapshot["result"]["version"] == 13

@@ -187,7 +187,8 @@ class Stack:
     def sql(self, query: str, *params) -> list[tuple]:
         """Rows from the stack's database (the truth the clients are compared with)."""
         with psycopg.connect(with_database(self.admin_url, self.db_name), autocommit=True) as conn:
-            return conn.execute(query, params).fetchall()
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
 
     def tracker_states(self, ids) -> dict[str, tuple[int, dict]]:
         rows = self.sql("SELECT id::text, version, state FROM tracker_tracker WHERE id::text = ANY(%s)", list(ids))
