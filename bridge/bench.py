@@ -14,9 +14,11 @@ baseline in the same run.
   bridges -> clients). Printed: events delivered per second, the share delivered,
   latency from sending the request to the event at the client (p50, p99, max), and the
   requests' own round trips;
-- saturation: ``--burst`` ``tracker.action.applied`` events published to the tracker's
-  group at once (what the store does after each commit), so that the fan-out is measured
-  rather than the rate of commits to one tracker.
+- steady, fan-out only: the same number of ``tracker.action.applied`` events at the same
+  rate, published straight to the tracker's group (what the store does after a commit):
+  the part of the latency the bridges and clients add;
+- saturation: ``--burst`` events published to the tracker's group at once, so that the
+  fan-out capacity is measured rather than the rate of commits to one tracker.
 
 The ceiling, measured right after each run: a bare ``RedisPubSubChannelLayer.group_send``
 of messages of the same size, at the same rate, to as many receivers (channels of the
@@ -91,7 +93,9 @@ def deploy(options: dict, out):
         out.write("This benchmark needs the scaled mode: give --postgres and --redis (or DATABASE_URL and REDIS_URL).\n")
         return None
     deployment = postgres_deployment(postgres, redis)
-    deployment.label = f"PostgreSQL + Redis, {options['bridges']} bridges, {options['workers']} workers"
+    bridges, workers = options["bridges"], options["workers"]
+    deployment.label = (f"PostgreSQL + Redis, {bridges} bridge{'s' if bridges != 1 else ''}, "
+                        f"{workers} worker{'s' if workers != 1 else ''}")
     deployment.env.update(WS_MAX_FRAME_BYTES=str(1 << 20), PRESENCE_REFRESH="30")
     return deployment
 
@@ -469,25 +473,31 @@ def run_fanout(options: dict, out) -> None:
         #    possible (what the store's publish does after a commit), so that the rate of
         #    dispatches to one tracker (a row lock and a commit each) is not what is measured.
         next_version = 10_000_000
-        for mode in ("steady", "saturation"):
-            actions = count if mode == "steady" else options["burst"]
-            rate = options["rate"] if mode == "steady" else None
+        for mode in ("steady", "steady-fanout", "saturation"):
+            actions = options["burst"] if mode == "saturation" else count
+            rate = None if mode == "saturation" else options["rate"]
             if mode == "steady":
-                out.write(f"steady: {actions} player.volume.set sent over WebSocket at {options['rate']:g}/s, end to end\n")
+                out.write(f"steady, end to end: {actions} player.volume.set sent over WebSocket at {rate:g}/s\n")
+            elif mode == "steady-fanout":
+                out.write(f"steady, fan-out only: {actions} tracker.action.applied events published to the tracker's group "
+                          f"at {rate:g}/s (no request, worker or commit)\n")
             else:
                 out.write(f"saturation: {actions} tracker.action.applied events published to the tracker's group at once\n")
             receivers = Receivers(_client_process, processes, clients, lambda n, off: (urls, token, tracker, n, off))
+            codes = None
             if mode == "steady":
                 sent, codes = asyncio.run(_send_actions(urls, token, tracker, actions, rate, senders=4))
             else:
-                sent = asyncio.run(_inject(redis_url, deployment.env["CHANNELS_PREFIX"], tracker, next_version, actions))
-                codes = None
+                sent = asyncio.run(_inject(redis_url, deployment.env["CHANNELS_PREFIX"], tracker, next_version, actions, rate))
+                next_version += actions
             time.sleep(min(30.0, 3.0 + actions * clients / 50_000))
             arrivals, notices = receivers.collect()
             served = summarize("through the bridges (WebSocket clients)", sent, arrivals, clients, notices)
             show(out, served)
             if codes is not None:
                 out.write(f"  (the sender's requests: {codes})\n")
+            if mode == "steady-fanout":
+                continue  # same rate and size as the steady run's ceiling, shown above
             # The ceiling: bare group_send to as many layer channels.
             group = f"bare-{uuid.uuid4().hex[:6]}"
             bare = Receivers(_bare_process, processes, clients, lambda n, off: (redis_url, prefix, group, n))
@@ -501,13 +511,17 @@ def run_fanout(options: dict, out) -> None:
         deployment.close()
 
 
-async def _inject(redis_url: str, prefix: str, tracker: str, first_version: int, count: int) -> dict[int, float]:
+async def _inject(redis_url: str, prefix: str, tracker: str, first_version: int, count: int,
+                  rate: float | None = None) -> dict[int, float]:
     """Publish ``count`` tracker events to the tracker's group as the store does after a commit."""
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
     layer = RedisPubSubChannelLayer(hosts=[redis_url], prefix=prefix)
     sent: dict[int, float] = {}
+    started = time.monotonic()
     for i in range(count):
+        if rate is not None:
+            await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
         version = first_version + i
         sent[version] = time.monotonic()
         await layer.group_send(f"tracker.{tracker}", {"type": "bus.event", "event": "tracker.action.applied", "payload": {

@@ -506,6 +506,9 @@ class BusConsumer(AsyncWebsocketConsumer):
             raise
         except Exception:
             STATS["handler_errors"] += 1
+            if name == "websocket_disconnect":
+                logger.exception("cleaning up a closed connection failed")
+                raise StopConsumer() from None
             logger.exception("connection handler %s failed; the connection carries on", name)
 
     # -- connection lifecycle ------------------------------------------------------------------
@@ -750,8 +753,8 @@ class BusConsumer(AsyncWebsocketConsumer):
             return False
         try:
             return (protocol.state == protocol.STATE_OPEN and not protocol.send_queue
-                    and protocol._perMessageCompress is None and size <= protocol.maxMessagePayloadSize
-                    and protocol.transport is not None)
+                    and protocol._perMessageCompress is None and protocol.transport is not None
+                    and (not protocol.maxMessagePayloadSize or size <= protocol.maxMessagePayloadSize))
         except AttributeError:  # not the daphne/autobahn we know: never again for this connection
             self.direct = False
             return False
