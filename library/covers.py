@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .models import CoverArt
+from .tags import image_type
 
 __all__ = [
     "CoverFile", "EXTENSIONS", "cover_dir", "cover_path", "cover_row", "cover_rows", "image_size",
@@ -63,16 +64,9 @@ def cover_path(cover: CoverArt) -> Path:
 
 def sniff_mime(data: bytes, declared: str = "") -> str:
     """The image type from its first bytes; else the declared type (normalised); else octet-stream."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data[:2] == b"BM":
-        return "image/bmp"
+    sniffed = image_type(data)
+    if sniffed:
+        return sniffed
     declared = (declared or "").strip().lower()
     declared = _MIME_ALIASES.get(declared, declared)
     return declared if declared.startswith("image/") else "application/octet-stream"

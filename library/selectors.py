@@ -94,6 +94,16 @@ def _in_order(queryset: QuerySet, ids: list[int]) -> list:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+def albums_by_ids(album_ids: list[int]) -> list[dict[str, Any]]:
+    """Album dicts for these ids, in the ids' order (missing ones left out)."""
+    return [_album(album) for album in _in_order(_albums(), list(album_ids))]
+
+
+def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
+    """Track dicts for these ids, in the ids' order (missing ones left out)."""
+    return [_track(track) for track in _in_order(_tracks(), list(track_ids))]
+
+
 # -- dict builders --------------------------------------------------------------------------
 
 

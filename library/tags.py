@@ -502,7 +502,8 @@ def _codec(kind: str, info: Any) -> str:
     return kind.lower()
 
 
-def _sniff_mime(data: bytes) -> str | None:
+def image_type(data: bytes) -> str | None:
+    """The image MIME type from its first bytes (JPEG, PNG, GIF, WebP, BMP), or None."""
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -522,7 +523,7 @@ def _pick_cover(pictures: list[_Pic]) -> EmbeddedCover | None:
     if not candidates:
         return None
     chosen = next((p for p in candidates if p.type == 3), candidates[0])
-    mime = _sniff_mime(chosen.data)
+    mime = image_type(chosen.data)
     if mime is None:
         declared = chosen.mime.strip().lower()
         legacy = {"jpg": "image/jpeg", "png": "image/png"}  # ID3v2.2 PIC image formats

@@ -7,6 +7,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from tests.events import EventWaiter
+
 
 @pytest.fixture
 def make_user(django_user_model):
@@ -26,7 +28,7 @@ def token_for():
     return make
 
 
-class Client:
+class Client(EventWaiter):
     """A WebSocket client on the real ASGI app that speaks the envelope."""
 
     def __init__(self, communicator: WebsocketCommunicator) -> None:
@@ -67,21 +69,6 @@ class Client:
             frame["payload"] = payload
         await self.send_raw(json.dumps(frame))
         return await self.reply_to(request_id, timeout)
-
-    async def event(self, name: str, timeout: float = 5, **match) -> dict:
-        """The first event called ``name`` whose payload has the ``match`` values."""
-
-        def wanted(frame: dict) -> bool:
-            return frame.get("event") == name and all(frame["payload"].get(k) == v for k, v in match.items())
-
-        for index, frame in enumerate(self.events):
-            if wanted(frame):
-                return self.events.pop(index)
-        while True:
-            frame = await self.receive(timeout)
-            if wanted(frame):
-                return frame
-            self.events.append(frame)
 
     async def close(self) -> None:
         await self.communicator.disconnect()

@@ -20,22 +20,11 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from library import selectors
 from library.models import Album, CoverArt, Track
 
-# The selectors' builders: one place depends on them, so a future public
-# ``albums_by_ids``/``tracks_by_ids`` in ``library.selectors`` replaces only this.
-_albums, _album, _tracks, _track, _in_order = (
-    selectors._albums, selectors._album, selectors._tracks, selectors._track, selectors._in_order,
-)
+albums_by_ids = selectors.albums_by_ids
+tracks_by_ids = selectors.tracks_by_ids
 
 TRACK_ORDER = ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
                F("track_number").asc(nulls_last=True), "sort_title", "id")
-
-
-def albums_by_ids(album_ids: list[int]) -> list[dict[str, Any]]:
-    return [_album(album) for album in _in_order(_albums(), list(album_ids))]
-
-
-def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
-    return [_track(track) for track in _in_order(_tracks(), list(track_ids))]
 
 
 def _in_library(queryset: QuerySet, library: int | None) -> QuerySet:

@@ -10,8 +10,12 @@ import struct
 
 import websockets
 
+from tests.events import EventWaiter
 
-class WsClient:
+
+class WsClient(EventWaiter):
+    default_timeout = 10
+
     def __init__(self, url: str, token: str) -> None:
         self.url = url
         self.token = token
@@ -41,21 +45,6 @@ class WsClient:
                 self.events.append(frame)
             elif frame.get("id") == request_id:
                 return frame
-
-    async def event(self, name: str, timeout: float = 10, **match) -> dict:
-        """The first event called ``name`` whose payload has the ``match`` values."""
-
-        def wanted(frame: dict) -> bool:
-            return frame.get("event") == name and all(frame["payload"].get(k) == v for k, v in match.items())
-
-        for index, frame in enumerate(self.events):
-            if wanted(frame):
-                return self.events.pop(index)
-        while True:
-            frame = await self.receive(timeout)
-            if wanted(frame):
-                return frame
-            self.events.append(frame)
 
 
 class RawWebSocket:
