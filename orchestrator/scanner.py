@@ -71,6 +71,7 @@ import math
 import multiprocessing
 import os
 import re
+import sqlite3
 import stat as statmod
 import time
 from collections import deque
@@ -537,17 +538,34 @@ def _table(model, fields: list[str]) -> tuple[str, list[str]]:
 
 
 def insert_rows(model, fields: list[str], rows: list[list | tuple], *, ignore_conflicts: bool = False) -> None:
-    """``INSERT`` plain values (ints, text, floats, None, database-ready dates) in one executemany."""
+    """``INSERT`` plain values (ints, text, floats, None, database-ready dates), many rows per statement.
+
+    Multi-row ``VALUES`` rather than ``executemany``: on SQLite every statement of an
+    executemany is its own statement savepoint, and FTS5 flushes its pending index data at
+    each one, so the search-index triggers made a row-by-row insert about six times slower.
+    """
     if not rows:
         return
     table, columns = _table(model, fields)
     conflict = OnConflict.IGNORE if ignore_conflicts else None
     suffix = connection.ops.on_conflict_suffix_sql(
         [model._meta.get_field(f) for f in fields], conflict, None, None) if conflict else ""
-    sql = (f"{connection.ops.insert_statement(on_conflict=conflict)} {table} ({', '.join(columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))}) {suffix}").rstrip()
+    row_sql = f"({', '.join(['%s'] * len(columns))})"
+    per_statement = max(1, min(500, _max_query_params() // len(columns)))
+    head = f"{connection.ops.insert_statement(on_conflict=conflict)} {table} ({', '.join(columns)}) VALUES "
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            cursor.execute(f"{head}{', '.join([row_sql] * len(chunk))} {suffix}".rstrip(),
+                           [value for row in chunk for value in row])
+
+
+def _max_query_params() -> int:
+    """Parameters one statement may carry (Django says 999 for SQLite; the library's real limit is higher)."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65535
 
 
 def update_rows(model, fields: list[str], rows: list[list | tuple]) -> None:

@@ -229,7 +229,6 @@ def socket_ports(pid: int) -> set[int]:
     return ports
 
 
-@pytest.mark.xfail(reason="known defect, issue 8: after a worker is killed or Redis restarts, the surviving worker stops answering health pings within the test window", strict=False)
 async def test_worker_killed_mid_request_in_flight_times_out_and_the_other_serves(stack, show):
     import psycopg
 
@@ -322,7 +321,6 @@ def start_redis() -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.xfail(reason="known defect, issue 8: after a worker is killed or Redis restarts, the surviving worker stops answering health pings within the test window", strict=False)
 async def test_redis_restart_during_traffic_everything_recovers_and_clients_resync(stack, show):
     if not REDIS_URL.startswith("redis://127.0.0.1:6379") or not os.path.isdir("/var/lib/redis"):
         pytest.skip("restarts the machine's Redis (127.0.0.1:6379, /var/lib/redis) only")
