@@ -97,7 +97,7 @@ class Track(models.Model):
     path = models.TextField(help_text="relative to the library root")
     size = models.PositiveBigIntegerField()
     mtime_ns = models.BigIntegerField()
-    fingerprint = models.CharField(max_length=64, db_index=True, help_text="size + content sample hash, to follow moved files")
+    fingerprint = models.CharField(max_length=64, db_index=True, help_text="size + hash of the audio properties and tags, to follow moved files")
     format = models.CharField(max_length=10)
     codec = models.CharField(max_length=20)
     duration_ms = models.PositiveIntegerField(default=0)

@@ -7,7 +7,8 @@ letters and digits reach the database, so no user input is ever query syntax.
 SQLite: one FTS5 table per kind (``library_artist_fts``, ``library_album_fts``,
 ``library_track_fts``), *external content* over the catalogue table (the index stores
 tokens only; rowid = the row's id), tokenizer ``unicode61 remove_diacritics 2``. It
-indexes the display text and ``search_key``. Triggers on the catalogue tables keep it in
+indexes the display name or title and ``search_key`` (which already holds a track's
+folded artists and album: indexing them twice only slowed the scanner's writes). Triggers on the catalogue tables keep it in
 step with every INSERT, UPDATE of an indexed column and DELETE, so the scanner's
 ``bulk_create``/``bulk_update``/``delete`` need not call anything. Queries are
 ``"word"*`` prefix terms, ranked by bm25.
@@ -68,7 +69,8 @@ class Index:
 INDEXES: dict[str, Index] = {
     "artist": Index("library_artist", ("name", "search_key"), "sort_name"),
     "album": Index("library_album", ("title", "search_key"), "sort_title"),
-    "track": Index("library_track", ("title", "artist_display", "search_key"), "sort_title"),
+    # search_key holds the folded title, artists and album; the title column ranks title matches first.
+    "track": Index("library_track", ("title", "search_key"), "sort_title"),
 }
 
 
@@ -147,6 +149,17 @@ def uninstall(schema_editor) -> None:
             schema_editor.execute(f"DROP TABLE IF EXISTS {index.fts}")
         elif vendor == "postgresql":
             schema_editor.execute(f"DROP INDEX IF EXISTS {index.trgm}")
+
+
+def rebuild(schema_editor, kind: str) -> None:
+    """Drop and create one kind's index (a migration that changes its columns)."""
+    index = INDEXES[kind]
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for trigger in index.triggers():
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        schema_editor.execute(f"DROP TABLE IF EXISTS {index.fts}")
+        _sqlite_create(schema_editor, index)
 
 
 def _sqlite_create(executor, index: Index) -> None:
