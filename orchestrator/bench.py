@@ -12,8 +12,9 @@ run:
   parser processes;
 - an unchanged rescan's time and a bare ``os.walk`` + ``os.stat`` of the tree; their
   ratio (goal <= 2); best of three each;
-- the peak RSS of this process and of its largest child (``resource.getrusage``), measured
-  right after the first full scan.
+- the peak RSS of this process (``resource.getrusage``; the sample library is written by
+  a child process, so this is the scan's own) and of the largest parser process (noted
+  by the parsers themselves), during the first full scan.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,38 @@ def _bare_parse(paths: list[str], workers: int) -> float:
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class _Sample:
+    files: int
+    albums: int
+    paths: list[str]
+
+
+def _sample_child(conn, root: Path, count: int, seed: int) -> None:
+    from library.sample import make_sample_library
+
+    summary = make_sample_library(root, count, seed)
+    conn.send(_Sample(summary.files, summary.albums, [t.path for t in summary.tracks]))
+    conn.close()
+
+
+def _make_sample_elsewhere(root: Path, count: int, seed: int) -> _Sample:
+    """The sample library, written by a child process: the generator's plan (every track's
+    expected tags) would otherwise stay in this process and count in its peak RSS."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_sample_child, args=(sender, root, count, seed))
+    child.start()
+    sender.close()
+    try:
+        sample = receiver.recv()
+    except EOFError:
+        raise RuntimeError("the sample library could not be written (see the error above)") from None
+    finally:
+        child.join()
+    return sample
+
+
 def _walk_and_stat(root: str) -> tuple[float, int]:
     started = time.perf_counter()
     count = 0
@@ -70,6 +104,21 @@ def _walk_and_stat(root: str) -> tuple[float, int]:
             os.stat(os.path.join(folder, name))
             count += 1
     return time.perf_counter() - started, count
+
+
+class _ParseNotingPeak:
+    """``scanner.PARSE`` that also keeps the largest peak RSS (KiB) of the parser processes."""
+
+    def __init__(self, parse) -> None:
+        self.parse = parse
+        self.peak = multiprocessing.get_context("fork").Value("d", 0.0, lock=False)
+
+    def __call__(self, item):
+        result = self.parse(item)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if rss > self.peak.value:  # a lost race only understates by one file's growth
+            self.peak.value = rss
+        return result
 
 
 def _maxrss_mib(who: int) -> float:
@@ -100,7 +149,6 @@ def _cpu(who: int) -> float:
 
 def run(options: dict[str, Any], out) -> None:
     from library.models import Library, ScanRun
-    from library.sample import make_sample_library
     from orchestrator import scanner, services
 
     count = options["files"]
@@ -114,13 +162,13 @@ def run(options: dict[str, Any], out) -> None:
 
         root = tmp / "music"
         started = time.perf_counter()
-        summary = make_sample_library(root, count, options["seed"])
+        summary = _make_sample_elsewhere(root, count, options["seed"])
         os.sync()  # the sample's dirty pages go out now, not during the measurements
         out.write(f"sample library: {summary.files} files, {summary.albums} albums in {root} "
                   f"({time.perf_counter() - started:.1f} s to write); {workers} parser processes; "
                   f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
         rss_before = _maxrss_mib(resource.RUSAGE_SELF)
-        paths = [os.path.join(str(root), t.path) for t in summary.tracks]
+        paths = [os.path.join(str(root), path) for path in summary.paths]
         name = f"bench-{os.getpid()}"
 
         def full_scan() -> tuple[float, float, float, ScanRun]:
@@ -142,9 +190,13 @@ def run(options: dict[str, Any], out) -> None:
             seconds = _bare_parse(paths, workers)
             return seconds, _cpu(resource.RUSAGE_CHILDREN) - cpu_children
 
-        scans, bares = [full_scan()], []
+        parse, scanner.PARSE = scanner.PARSE, _ParseNotingPeak(scanner.PARSE)
+        try:
+            scans, bares = [full_scan()], []
+        finally:
+            parse, scanner.PARSE = scanner.PARSE, parse
         rss_self = _maxrss_mib(resource.RUSAGE_SELF)
-        rss_children = _maxrss_mib(resource.RUSAGE_CHILDREN)
+        rss_children = parse.peak.value / 1024
         bares.append(bare())
         for _ in range(repeat - 1):  # alternated, so load from elsewhere hits both alike
             scans.append(full_scan())

@@ -1079,9 +1079,9 @@ class Scanner:
 
     def _load_albums(self, keys: list[tuple[int, str]]) -> None:
         wanted = set(keys)
-        titles = list({title for _, title in keys})
-        for start in range(0, len(titles), 500):
-            for pk, artist_id, title in Album.objects.filter(title__in=titles[start:start + 500]).values_list(
+        artists = sorted({artist_id for artist_id, _ in keys})
+        for start in range(0, len(artists), IN_CHUNK):  # by artist: the (album_artist, title) index answers
+            for pk, artist_id, title in Album.objects.filter(album_artist_id__in=artists[start:start + IN_CHUNK]).values_list(
                     "id", "album_artist_id", "title"):
                 if (artist_id, title) in wanted:
                     self._albums[(artist_id, title)] = pk
