@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any, Iterable, Iterator
 
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -47,7 +47,9 @@ from .models import (
     Rating,
     Track,
 )
-from .selectors import DEFAULT_LIMIT, _album, _artist, _artists, _albums, _in_order, _iso, _page, _track, _tracks, page_bounds
+from .selectors import (
+    DEFAULT_LIMIT, _artist, _artists, _in_order, _iso, _page, albums_by_ids, page_bounds, tracks_by_ids,
+)
 
 KINDS = ("track", "album", "artist")
 MODELS = {"track": Track, "album": Album, "artist": Artist}
@@ -162,7 +164,7 @@ def _user_ref(user) -> dict[str, Any]:
 
 
 def _one_track(track_id: int) -> Track:
-    track = _tracks().filter(pk=track_id).first()
+    track = Track.objects.filter(pk=track_id).first()
     if track is None:
         raise NotFound(f"No track with id {track_id}.")
     return track
@@ -292,8 +294,8 @@ def playlist_get(user, playlist_id: int) -> dict[str, Any]:
     """A playlist the user may see, with ``tracks`` (track dicts) in playlist order."""
     _load(user, playlist_id)
     playlist = _playlists().get(pk=playlist_id)
-    entries = playlist.entries.order_by("position").prefetch_related(Prefetch("track", queryset=_tracks()))
-    return {**_playlist(playlist), "tracks": [_track(entry.track) for entry in entries]}
+    track_ids = list(playlist.entries.order_by("position").values_list("track_id", flat=True))
+    return {**_playlist(playlist), "tracks": tracks_by_ids(track_ids)}
 
 
 def playlist_create(user, name: str, *, track_ids: Iterable[int] = (), comment: str = "", public: bool = False) -> dict[str, Any]:
@@ -422,14 +424,11 @@ def favourite_list(user) -> dict[str, list[dict[str, Any]]]:
     ):
         starred[kind][{"track": track_id, "album": album_id, "artist": artist_id}[kind]] = when
     result = {}
-    for key, kind, queryset, build in (
-        ("artists", "artist", _artists(), _artist),
-        ("albums", "album", _albums(), _album),
-        ("tracks", "track", _tracks(), _track),
-    ):
-        ids = list(starred[kind])
-        rows = [row for chunk in _chunks(ids) for row in _in_order(queryset, chunk)]  # chunks keep the order
-        result[key] = [{**build(row), "starred_at": _iso(starred[kind][row.pk])} for row in rows]
+    artist_ids = list(starred["artist"])
+    artists = [_artist(row) for chunk in _chunks(artist_ids) for row in _in_order(_artists(), chunk)]
+    for key, kind, items in (("artists", "artist", artists), ("albums", "album", albums_by_ids(list(starred["album"]))),
+                             ("tracks", "track", tracks_by_ids(list(starred["track"])))):
+        result[key] = [{**item, "starred_at": _iso(starred[kind][item["id"]])} for item in items]
     return result
 
 
@@ -474,10 +473,15 @@ def rating_get_many(user, kind: str, ids: Iterable[int]) -> dict[int, int]:
 # -- plays and now playing -----------------------------------------------------------------
 
 
-def _play(play: Play) -> dict[str, Any]:
+def _tracks_of(rows) -> dict[int, dict[str, Any]]:
+    """``{track id: track dict}`` for the ``track_id`` of each row (plays, bookmarks, ...)."""
+    return {track["id"]: track for track in tracks_by_ids(sorted({row.track_id for row in rows}))}
+
+
+def _play(play: Play, track: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": play.pk,
-        "track": _track(play.track),
+        "track": track,
         "played_at": _iso(play.played_at),
         "device": play.device,
         "submission": play.submission,
@@ -502,14 +506,15 @@ def play_record(
     when = _when(played_at, now)
     if submission:
         play = Play.objects.create(user=user, track=track, played_at=when, device=device, submission=True)
-        return _play(play)
+        return _play(play, tracks_by_ids([track.pk])[0])
     length = timedelta(milliseconds=track.duration_ms) + NOW_PLAYING_MARGIN if track.duration_ms else NOW_PLAYING_UNKNOWN
     with transaction.atomic():
         NowPlaying.objects.filter(expires__lte=now).delete()  # upkeep: expired rows are never shown
         NowPlaying.objects.update_or_create(
             user=user, device=device, defaults={"track": track, "started_at": when, "expires": when + length}
         )
-    return {"id": None, "track": _track(track), "played_at": _iso(when), "device": device, "submission": False}
+    return {"id": None, "track": tracks_by_ids([track.pk])[0], "played_at": _iso(when), "device": device,
+            "submission": False}
 
 
 def play_list(user, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
@@ -517,8 +522,9 @@ def play_list(user, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str,
     offset, limit = page_bounds(offset, limit)
     plays = Play.objects.filter(user=user).order_by("-played_at", "-id")
     total = plays.count()
-    rows = list(plays.prefetch_related(Prefetch("track", queryset=_tracks()))[offset:offset + limit]) if total > offset else []
-    return _page([_play(play) for play in rows], total, offset, limit)
+    rows = list(plays[offset:offset + limit]) if total > offset else []
+    tracks = _tracks_of(rows)
+    return _page([_play(play, tracks[play.track_id]) for play in rows], total, offset, limit)
 
 
 def play_counts(user, track_ids: Iterable[int]) -> dict[int, int]:
@@ -544,17 +550,13 @@ def play_stats(user, track_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 def now_playing_list() -> list[dict[str, Any]]:
     """What every user's devices are playing now (not expired), most recently started first."""
     now = timezone.now()
-    rows = (
-        NowPlaying.objects.filter(expires__gt=now)
-        .select_related("user")
-        .prefetch_related(Prefetch("track", queryset=_tracks()))
-        .order_by("-started_at", "-id")
-    )
+    rows = list(NowPlaying.objects.filter(expires__gt=now).select_related("user").order_by("-started_at", "-id"))
+    tracks = _tracks_of(rows)
     return [
         {
             "user": _user_ref(row.user),
             "device": row.device,
-            "track": _track(row.track),
+            "track": tracks[row.track_id],
             "started_at": _iso(row.started_at),
             "minutes_ago": max(0, int((now - row.started_at).total_seconds() // 60)),
         }
@@ -565,9 +567,9 @@ def now_playing_list() -> list[dict[str, Any]]:
 # -- bookmarks ------------------------------------------------------------------------------
 
 
-def _bookmark(bookmark: Bookmark) -> dict[str, Any]:
+def _bookmark(bookmark: Bookmark, track: dict[str, Any]) -> dict[str, Any]:
     return {
-        "track": _track(bookmark.track),
+        "track": track,
         "position_ms": bookmark.position_ms,
         "comment": bookmark.comment,
         "created": _iso(bookmark.created),
@@ -577,8 +579,9 @@ def _bookmark(bookmark: Bookmark) -> dict[str, Any]:
 
 def bookmark_list(user) -> list[dict[str, Any]]:
     """The user's bookmarks, most recently set first."""
-    rows = Bookmark.objects.filter(user=user).prefetch_related(Prefetch("track", queryset=_tracks())).order_by("-updated", "-id")
-    return [_bookmark(row) for row in rows]
+    rows = list(Bookmark.objects.filter(user=user).order_by("-updated", "-id"))
+    tracks = _tracks_of(rows)
+    return [_bookmark(row, tracks[row.track_id]) for row in rows]
 
 
 def bookmark_set(user, track_id: int, position_ms: int, comment: str = "") -> dict[str, Any]:
@@ -589,7 +592,7 @@ def bookmark_set(user, track_id: int, position_ms: int, comment: str = "") -> di
     bookmark, _ = Bookmark.objects.update_or_create(
         user=user, track=track, defaults={"position_ms": position_ms, "comment": comment}
     )
-    return _bookmark(bookmark)
+    return _bookmark(bookmark, tracks_by_ids([track.pk])[0])
 
 
 def bookmark_delete(user, track_id: int) -> None:

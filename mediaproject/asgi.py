@@ -1,4 +1,4 @@
-"""The ASGI application: HTTP (Django), WebSocket (the bridge), and the worker channel.
+"""The ASGI application: HTTP (Django, see ``mediaproject.http``), WebSocket (the bridge), and the worker channel.
 
 The ``channel`` protocol serves ``manage.py runworker worker`` in the scaled mode.
 """
@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediaproject.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from mediaproject.http import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 

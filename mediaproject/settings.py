@@ -167,6 +167,14 @@ TEMPLATES = [
 # ``postgres://user@host:5432/db``. Default: ``DATA_DIR/db.sqlite3``. SQLite always runs
 # in WAL mode with IMMEDIATE transactions and a busy timeout, so the bridge and the
 # orchestrator can write to it at once.
+# DB_CONN_MAX_AGE: seconds a thread keeps its database connection (default 300; 0: a
+# new connection per request). Connections are checked before reuse. HTTP requests run
+# on HTTP_THREADS long-lived threads (default 8, see ``mediaproject.http``), so a
+# bridge holds at most that many for HTTP, plus those of its WebSocket handler threads.
+DB_CONN_MAX_AGE = env_number("DB_CONN_MAX_AGE", 300, cast=int, minimum=0)
+HTTP_THREADS = env_number("HTTP_THREADS", 8, cast=int, minimum=1)
+
+
 def _databases() -> dict:
     import dj_database_url
 
@@ -184,10 +192,10 @@ def _databases() -> dict:
         }
         config["NAME"] = str(config["NAME"])
         config["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
-    elif engine == "django.db.backends.postgresql":
-        config.setdefault("CONN_MAX_AGE", 0)
-    else:
+    elif engine != "django.db.backends.postgresql":
         raise ImproperlyConfigured(f"DATABASE_URL must name SQLite or PostgreSQL, got engine {engine!r}")
+    config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
+    config["CONN_HEALTH_CHECKS"] = True
     return {"default": config}
 
 

@@ -83,6 +83,14 @@ class TestSqlite:
         assert names("artist", "bj", limit=1, offset=1) == ["Bjorn Again"]
         assert search.search_ids("artist", "bj", limit=1, offset=5) == ([], 2)
 
+    def test_a_broad_query_comes_in_catalogue_order_with_its_total(self, catalogue, monkeypatch):
+        ranked = names("artist", "bj")
+        monkeypatch.setattr(search, "RANKED_MATCHES", 1)
+        ids, total = search.search_ids("artist", "bj", limit=10)
+        assert total == 2 and ids == sorted(ids)
+        assert sorted(names("artist", "bj")) == sorted(ranked)
+        assert search.search_ids("artist", "bj", limit=1, offset=1)[0] == ids[1:]
+
     def test_tracks_match_title_and_artists(self, catalogue):
         assert names("track", "joga") == ["Jóga"]
         assert names("track", "bjork") == ["Jóga"]
@@ -206,6 +214,9 @@ def artists(q, **kw):
 queries = ["bjo", "BJÖRK", "Bjo\u0308rk", "sig ros", "ros sig", "jork", "AC/DC", "dc", "strasse", "straße", "mo", "mogwai", "bj"]
 out = {"artists": {q: artists(q) for q in queries}}
 out["paged"] = artists("bj", limit=1, offset=1)
+search.RANKED_MATCHES = 1  # every query is now "broad": catalogue (id) order
+out["broad"] = artists("bj")
+search.RANKED_MATCHES = 2000
 out["tracks"] = [t["title"] for t in selectors.search("bjork")["tracks"]["items"]]
 out["albums"] = [a["title"] for a in selectors.search("homo bjö")["albums"]["items"]]
 errors = []
@@ -265,6 +276,9 @@ class TestPostgres:
         assert pg["artists"]["mogwai"]["total"] == 0
         assert pg["artists"]["bj"] == {"names": ["Björk", "Bjorn Again"], "total": 2}
         assert pg["paged"] == {"names": ["Bjorn Again"], "total": 2}
+
+    def test_a_broad_query_comes_in_catalogue_order(self, pg):
+        assert pg["broad"] == {"names": ["Björk", "Bjorn Again"], "total": 2}
 
     def test_albums_and_tracks(self, pg):
         assert pg["tracks"] == ["Jóga"]

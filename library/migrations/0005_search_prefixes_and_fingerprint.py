@@ -1,11 +1,12 @@
-"""Two changes that make scans cheaper.
+"""Search and scan speed.
 
-- The SQLite track search index drops ``artist_display``: ``search_key`` already holds the
-  folded artists, and the duplicate tokens only cost time on every insert. PostgreSQL's
-  trigram index is unchanged.
+- SQLite search indexes get prefix indexes for two- and three-character prefixes, and the
+  track index drops ``artist_display``: ``search_key`` already holds the folded artists,
+  and the duplicate tokens only cost time on every insert. PostgreSQL's trigram indexes
+  are unchanged.
 - ``Track.fingerprint`` is now made from the size, audio properties and tags the parser
   reads anyway, instead of a second read of the file (only its help text changes here;
-  the next full scan rewrites the values).
+  a full scan rewrites the values).
 """
 from django.db import migrations, models
 
@@ -13,7 +14,8 @@ from django.db import migrations, models
 def forwards(apps, schema_editor):
     from library import search
 
-    search.rebuild(schema_editor, "track")
+    for kind in search.INDEXES:
+        search.rebuild(schema_editor, kind)
 
 
 class Migration(migrations.Migration):
