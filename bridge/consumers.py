@@ -102,7 +102,7 @@ STATS: collections.Counter = collections.Counter()
 
 def max_pending_events() -> int:
     """WS_MAX_PENDING_EVENTS: events that may wait for a slow client before they are dropped."""
-    return max(1, int(presence._setting("WS_MAX_PENDING_EVENTS", 1000)))
+    return max(1, int(settings.WS_MAX_PENDING_EVENTS))
 
 
 def group_for_user(user_id: int) -> str:
@@ -228,7 +228,7 @@ MONITOR = BusMonitor()
 
 def auth_recheck_seconds() -> float:
     """WS_AUTH_RECHECK: seconds between checks that token-authenticated connections' tokens still exist (default 30)."""
-    return max(0.5, presence._setting("WS_AUTH_RECHECK", 30.0))
+    return max(0.5, float(settings.WS_AUTH_RECHECK))
 
 
 def _valid_tokens(keys: list[str]) -> set[str]:
@@ -423,7 +423,7 @@ def ws_text_frame(data: bytes) -> bytes:
 
 def direct_writes_enabled() -> bool:
     """WS_DIRECT_WRITES: write group events' frames straight to daphne's transport (default on)."""
-    return presence._setting("WS_DIRECT_WRITES", 1.0) != 0
+    return bool(settings.WS_DIRECT_WRITES)
 
 
 def frame_text(frame: dict[str, Any]) -> str:

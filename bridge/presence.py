@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Annotated, Any
 
@@ -40,28 +39,15 @@ from common.registry import RunsOn, Schema, registry
 logger = logging.getLogger(__name__)
 
 
-def _setting(name: str, default: float) -> float:
-    """A number from settings, else the environment, else ``default``."""
-    value = getattr(settings, name, None)
-    if value is None:
-        raw = os.environ.get(name, "")
-        try:
-            value = float(raw) if raw else default
-        except ValueError:
-            from django.core.exceptions import ImproperlyConfigured
-
-            raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
-    return float(value)
-
 
 def presence_ttl() -> float:
     """PRESENCE_TTL: seconds after its last refresh that a connection's presence expires (default 60)."""
-    return max(2.0, _setting("PRESENCE_TTL", 60.0))
+    return max(2.0, float(settings.PRESENCE_TTL))
 
 
 def presence_refresh() -> float:
     """PRESENCE_REFRESH: seconds between a bridge's refreshes and sweeps (default TTL / 3)."""
-    return max(0.5, _setting("PRESENCE_REFRESH", presence_ttl() / 3))
+    return max(0.5, float(settings.PRESENCE_REFRESH))
 
 
 # -- events and actions ------------------------------------------------------------------

@@ -244,6 +244,18 @@ WS_MAX_FRAME_BYTES = env_number("WS_MAX_FRAME_BYTES", 64 * 1024, cast=int, minim
 # and how many it may send at once; beyond them requests get ``rate_limited``.
 WS_RATE_LIMIT = env_number("WS_RATE_LIMIT", 30.0, minimum=0.1)
 WS_RATE_BURST = env_number("WS_RATE_BURST", 60, cast=int, minimum=1)
+# WS_MAX_PENDING_EVENTS: events that may wait for a slow client before they are dropped
+# and the client is told to resync (``bridge.consumers``).
+WS_MAX_PENDING_EVENTS = env_number("WS_MAX_PENDING_EVENTS", 1000, cast=int, minimum=1)
+# WS_AUTH_RECHECK: seconds between checks that token connections' tokens still exist.
+WS_AUTH_RECHECK = env_number("WS_AUTH_RECHECK", 30.0, minimum=0.5)
+# WS_DIRECT_WRITES: 1 writes group events' frames straight to the socket's transport,
+# 0 sends them through daphne's send path.
+WS_DIRECT_WRITES = env_bool("WS_DIRECT_WRITES", True)
+# PRESENCE_TTL / PRESENCE_REFRESH: seconds after its bridge's last refresh that a
+# connection's presence expires, and seconds between a bridge's refreshes (``bridge.presence``).
+PRESENCE_TTL = env_number("PRESENCE_TTL", 60.0, minimum=2.0)
+PRESENCE_REFRESH = env_number("PRESENCE_REFRESH", PRESENCE_TTL / 3, minimum=0.5)
 
 # TRACKER_LOG_TAIL: in the embedded mode the bridge polls the tracker log for changes
 # committed by other processes (the orchestrator) and delivers them; on by default.

@@ -22,3 +22,8 @@ WS_RATE_LIMIT = 1000.0
 WS_RATE_BURST = 1000
 # The embedded log tailer polls the database; tests that need it turn it on.
 TRACKER_LOG_TAIL = False
+# In-process tests close database connections after each use: pytest-django blocks
+# database access in tests that do not ask for it, and a connection an executor thread
+# kept from an earlier test would be checked there (and fail). The server processes the
+# integration and browser tests start run with the real settings (persistent connections).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
