@@ -64,6 +64,8 @@ class Artist(models.Model):
 
     class Meta:
         ordering = ["sort_name"]
+        # The name ordering with its tie-break, so a deep page is an index-only scan.
+        indexes = [models.Index(fields=["sort_name", "id"], name="artist_sort_name_id")]
 
     def __str__(self) -> str:
         return self.name
@@ -87,6 +89,7 @@ class Album(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["album_artist", "title"], name="album_unique_per_artist")]
         ordering = ["sort_title"]
+        indexes = [models.Index(fields=["sort_title", "id"], name="album_sort_title_id")]
 
     def __str__(self) -> str:
         return self.title

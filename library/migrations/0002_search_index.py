@@ -1,4 +1,4 @@
-"""The search index: FTS5 tables and triggers on SQLite, pg_trgm GIN indexes on PostgreSQL.
+"""The search index: FTS5 tables and triggers on SQLite, GIN indexes on PostgreSQL.
 
 The statements live in ``library.search`` (``install``/``uninstall``), which also repairs
 SQLite triggers after later migrations rebuild a table.

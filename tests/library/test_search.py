@@ -229,9 +229,10 @@ for q in SYNTAX:
 out["errors"] = errors
 with connection.cursor() as cursor:
     cursor.execute("SET enable_seqscan = off")
-    cursor.execute("EXPLAIN SELECT id FROM library_artist WHERE search_key ~ %s AND search_key ~ %s", ["\\mbjo", "\\mdc"])
+    cursor.execute(f"EXPLAIN SELECT id FROM library_artist WHERE {search.PG_DOCUMENT} @@ to_tsquery('simple', %s)",
+                   [search.pg_tsquery(["bjo", "dc"])])
     out["plan"] = " ".join(row[0] for row in cursor.fetchall())
-    cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s ORDER BY 1", ["%search_trgm"])
+    cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s ORDER BY 1", ["%search_fts"])
     out["indexes"] = [row[0] for row in cursor.fetchall()]
 print("RESULT=" + json.dumps(out))
 """
@@ -253,9 +254,9 @@ def pg(tmp_path_factory):
 
 
 class TestPostgres:
-    def test_gin_trigram_indexes_exist_and_are_used(self, pg):
-        assert pg["indexes"] == ["library_album_search_trgm", "library_artist_search_trgm", "library_track_search_trgm"]
-        assert "library_artist_search_trgm" in pg["plan"]
+    def test_full_text_indexes_exist_and_are_used(self, pg):
+        assert pg["indexes"] == ["library_album_search_fts", "library_artist_search_fts", "library_track_search_fts"]
+        assert "library_artist_search_fts" in pg["plan"]
 
     def test_prefix_any_case_any_accents(self, pg):
         assert pg["artists"]["bjo"]["names"] == ["Björk", "Bjorn Again"]
