@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
@@ -67,6 +68,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
 
 
 def read_file(path: Path, start: int, length: int):
+    """The bytes ``start`` .. ``start + length`` of a file, a chunk at a time."""
     with open(path, "rb") as handle:
         handle.seek(start)
         remaining = length
@@ -76,6 +78,26 @@ def read_file(path: Path, start: int, length: int):
                 break
             remaining -= len(chunk)
             yield chunk
+
+
+async def read_file_async(path: Path, start: int, length: int):
+    """``read_file`` for the ASGI server: each chunk read in a thread and sent before the next.
+
+    Given a sync iterator, Django's ASGI handler reads all of it into a list before it
+    sends the first byte (so playback, and every seek, waited for the whole file to be
+    read); an async iterator is sent as it is read. (daphne still buffers what the client
+    has not taken yet; ``STREAM_X_ACCEL_PREFIX`` hands big transfers to nginx.)
+    """
+    chunks = read_file(path, start, length)
+    read = sync_to_async(next, thread_sensitive=False)
+    try:
+        while True:
+            chunk = await read(chunks, None)
+            if chunk is None:
+                break
+            yield chunk
+    finally:
+        await sync_to_async(chunks.close, thread_sensitive=False)()
 
 
 def stream_file(request, track: Track) -> HttpResponse:
@@ -117,8 +139,9 @@ def stream_file(request, track: Track) -> HttpResponse:
     if request.method == "HEAD":
         response = HttpResponse(status=206 if span else 200, content_type=kind, headers=headers)
     else:
-        response = StreamingHttpResponse(read_file(path, start, length), status=206 if span else 200,
-                                         content_type=kind, headers=headers)
+        under_asgi = hasattr(getattr(request, "_request", request), "scope")  # Django's ASGIRequest
+        chunks = (read_file_async if under_asgi else read_file)(path, start, length)
+        response = StreamingHttpResponse(chunks, status=206 if span else 200, content_type=kind, headers=headers)
     response["Content-Length"] = str(length)
     if span:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
