@@ -76,9 +76,13 @@ def _artists() -> QuerySet:
     return Artist.objects.annotate(album_count=Count("albums"))
 
 
-def _in_order(queryset: QuerySet, ids: list[int]) -> list:
-    """The rows with these ids, in the ids' order (missing ones left out)."""
-    by_id = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
+def artists_by_ids(artist_ids: list[int]) -> list[dict[str, Any]]:
+    """Artist dicts for these ids, in the ids' order (missing ones left out)."""
+    ids = list(artist_ids)
+    by_id: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        rows = _artists().filter(pk__in=ids[start:start + IN_CHUNK]).values(*_ARTIST_VALUES)
+        by_id.update((row["id"], _artist(row)) for row in rows)
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -107,17 +111,12 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _ref(artist: Artist) -> dict[str, Any]:
-    return {"id": artist.pk, "name": artist.name}
+_ARTIST_VALUES = ("id", "name", "sort_name", "album_count")
 
 
-def _artist(artist: Artist) -> dict[str, Any]:
-    return {
-        "id": artist.pk,
-        "name": artist.name,
-        "sort_name": artist.sort_name,
-        "album_count": getattr(artist, "album_count", None),
-    }
+def _artist(row: dict[str, Any]) -> dict[str, Any]:
+    """An artist dict from a ``_artists().values(*_ARTIST_VALUES)`` row."""
+    return {"id": row["id"], "name": row["name"], "sort_name": row["sort_name"], "album_count": row["album_count"]}
 
 
 _ALBUM_VALUES = ("id", "title", "sort_title", "album_artist_id", "album_artist__name", "year", "compilation",
@@ -223,26 +222,26 @@ def _track(row: dict[str, Any], artists: list[dict[str, Any]], genres: list[str]
 
 def artist_list(*, offset: int = 0, limit: int = DEFAULT_LIMIT, order: str = "name") -> dict[str, Any]:
     """A page of artists (album artists and track artists alike) with their album counts."""
-    queryset = _artists().order_by(*_order(ARTIST_ORDERS, order))
+    queryset = _artists().order_by(*_order(ARTIST_ORDERS, order)).values(*_ARTIST_VALUES)
     return _paginate(queryset, _artist, offset, limit)
 
 
 def artist_get(artist_id: int) -> dict[str, Any]:
     """An artist with ``albums`` (as album artist, by year) and ``appears_on`` (others' albums
     with tracks of theirs: compilations, features)."""
-    artist = _artists().filter(pk=artist_id).first()
+    artist = _artists().filter(pk=artist_id).values(*_ARTIST_VALUES, "musicbrainz_id").first()
     if artist is None:
         raise NotFound(f"No artist with id {artist_id}.")
-    albums = Album.objects.filter(album_artist=artist).order_by(*ALBUM_ORDERS["year"])
+    albums = Album.objects.filter(album_artist_id=artist_id).order_by(*ALBUM_ORDERS["year"])
     appears_on = (
         Album.objects
-        .filter(Exists(TrackArtist.objects.filter(artist=artist, track__album=OuterRef("pk"))))
-        .exclude(album_artist=artist)
+        .filter(Exists(TrackArtist.objects.filter(artist_id=artist_id, track__album=OuterRef("pk"))))
+        .exclude(album_artist_id=artist_id)
         .order_by(*ALBUM_ORDERS["year"])
     )
     return {
         **_artist(artist),
-        "musicbrainz_id": artist.musicbrainz_id,
+        "musicbrainz_id": artist["musicbrainz_id"],
         "albums": _album_dicts(albums),
         "appears_on": _album_dicts(appears_on),
     }
@@ -361,8 +360,6 @@ def _search_page(kind: str, by_ids, query: str, offset: int, limit: int) -> dict
     return _page(by_ids(ids), total, offset, limit)
 
 
-def _artists_by_ids(artist_ids: list[int]) -> list[dict[str, Any]]:
-    return [_artist(artist) for artist in _in_order(_artists(), list(artist_ids))]
 
 
 def search(query: str, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
@@ -370,7 +367,7 @@ def search(query: str, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[s
     best first, each a page with the same offset and limit. See ``library.search``."""
     offset, limit = page_bounds(offset, limit)
     return {
-        "artists": _search_page("artist", _artists_by_ids, query, offset, limit),
+        "artists": _search_page("artist", artists_by_ids, query, offset, limit),
         "albums": _search_page("album", albums_by_ids, query, offset, limit),
         "tracks": _search_page("track", tracks_by_ids, query, offset, limit),
     }

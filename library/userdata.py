@@ -47,9 +47,7 @@ from .models import (
     Rating,
     Track,
 )
-from .selectors import (
-    DEFAULT_LIMIT, _artist, _artists, _in_order, _iso, _page, albums_by_ids, page_bounds, tracks_by_ids,
-)
+from .selectors import DEFAULT_LIMIT, _iso, _page, albums_by_ids, artists_by_ids, page_bounds, tracks_by_ids
 
 KINDS = ("track", "album", "artist")
 MODELS = {"track": Track, "album": Album, "artist": Artist}
@@ -424,9 +422,8 @@ def favourite_list(user) -> dict[str, list[dict[str, Any]]]:
     ):
         starred[kind][{"track": track_id, "album": album_id, "artist": artist_id}[kind]] = when
     result = {}
-    artist_ids = list(starred["artist"])
-    artists = [_artist(row) for chunk in _chunks(artist_ids) for row in _in_order(_artists(), chunk)]
-    for key, kind, items in (("artists", "artist", artists), ("albums", "album", albums_by_ids(list(starred["album"]))),
+    for key, kind, items in (("artists", "artist", artists_by_ids(list(starred["artist"]))),
+                             ("albums", "album", albums_by_ids(list(starred["album"]))),
                              ("tracks", "track", tracks_by_ids(list(starred["track"])))):
         result[key] = [{**item, "starred_at": _iso(starred[kind][item["id"]])} for item in items]
     return result
