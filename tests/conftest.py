@@ -10,6 +10,14 @@ from channels.testing import WebsocketCommunicator
 from tests.events import EventWaiter
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: throttles count failures there."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str = "alice", *, staff: bool = False, password: str = "correct horse battery"):

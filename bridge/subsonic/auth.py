@@ -6,6 +6,13 @@ Accepted, per the Subsonic and OpenSubsonic specifications:
 - ``u`` + ``t`` + ``s``: ``t = md5(password + s)`` (API 1.13.0+);
 - ``apiKey`` alone (OpenSubsonic ``apiKeyAuthentication``): with ``u`` it is error 43.
 
+Failed sign-ins are throttled against password guessing: once an address has had
+``LOGIN_RATE`` of them (default 10 a minute, the REST login's rate) within the window,
+every request from it is refused with error 40, right credentials or not, until the
+window ends. Only failures count (a client authenticates every request); they are
+counted in the shared cache, so every bridge counts together, and the address is found
+as the REST throttle finds it.
+
 The password is the user's separate Subsonic password (see ``credentials``), never the
 login password. Secrets are compared in constant time (``hmac.compare_digest``), an unknown
 user goes through the same comparison against a dummy secret, and it gets the same answer
@@ -17,6 +24,9 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
 from library.models import SubsonicCredential
 
@@ -50,8 +60,45 @@ def _matches(stored: str, *, password: str | None, token: str | None, salt: str 
     return hmac.compare_digest(expected.encode(), (token or "").strip().lower().encode())
 
 
-def authenticate(params) -> object:
-    """The active user named by the request's credentials, or a ``SubsonicError``."""
+def _failures_key(request) -> str:
+    return "subsonic-auth-failures:" + BaseThrottle().get_ident(request)
+
+
+def _rate() -> tuple[int, int]:
+    """(failures allowed, window in seconds): the REST login throttle's rate, ``LOGIN_RATE``."""
+    throttle = ScopedRateThrottle()
+    return throttle.parse_rate(throttle.THROTTLE_RATES["login"])
+
+
+def _refuse_if_blocked(request) -> None:
+    limit, window = _rate()
+    if (cache.get(_failures_key(request)) or 0) >= limit:
+        raise SubsonicError(ERROR_WRONG_CREDENTIALS, f"Too many failed sign-ins from this address; try again within {window} s.")
+
+
+def _note_failure(request) -> None:
+    _, window = _rate()
+    key = _failures_key(request)
+    if not cache.add(key, 1, timeout=window):  # the window starts at the first failure
+        try:
+            cache.incr(key)
+        except ValueError:  # expired in between
+            cache.add(key, 1, timeout=window)
+
+
+def authenticate(params, request) -> object:
+    """The active user named by the request's credentials, or a ``SubsonicError`` (failures
+    from one address beyond ``LOGIN_RATE`` are refused before any check)."""
+    _refuse_if_blocked(request)
+    try:
+        return _authenticate(params)
+    except SubsonicError as error:
+        if error.code in (ERROR_WRONG_CREDENTIALS, ERROR_INVALID_API_KEY):
+            _note_failure(request)
+        raise
+
+
+def _authenticate(params) -> object:
     api_key = params.get("apiKey")
     username, p, t, s = params.get("u"), params.get("p"), params.get("t"), params.get("s")
     if api_key is not None:

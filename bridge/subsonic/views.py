@@ -68,7 +68,7 @@ def _run(request: HttpRequest, name: str, params: Params) -> dict | HttpResponse
         raise SubsonicError(ERROR_NOT_FOUND, f"Unknown Subsonic method {name!r}.")
     check_version(params.get("v"))
     anonymous = found.public and not any(key in params for key in ("u", "apiKey"))
-    user = None if anonymous else authenticate(params)
+    user = None if anonymous else authenticate(params, request)
     if user is not None:
         methods.check_allowed(found, user)
     return found.handler(Call(http=request, params=params, user=user, client=params.get("c") or DEFAULT_CLIENT))

@@ -142,6 +142,8 @@ def test_bad_bodies_are_invalid_payload_naming_the_field(alice, cat, method, url
 ])
 def test_out_of_range_indexes_are_invalid_payload(alice, cat, method, url, body):
     pid = made(alice.post(f"{API}/playlists/", {"name": "One", "track_ids": cat["tracks"][:1]}, format="json"), 201)["id"]
+    if body and "track_ids" in body:
+        body = {**body, "track_ids": cat["tracks"][:1]}  # a track that exists, whatever ran before
     error_of(getattr(alice, method)(API + url.format(pid=pid), body, format="json"), 400, "invalid_payload")
 
 

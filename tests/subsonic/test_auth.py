@@ -51,6 +51,27 @@ def test_wrong_password_is_error_40(alice, auth):
     assert alice.xml("ping").find("{http://subsonic.org/restapi}error").get("code") == "40"
 
 
+def test_failed_sign_ins_from_one_address_are_throttled(alice):
+    right = alice.password
+    alice.password = "not-the-password"
+    for _ in range(10):  # LOGIN_RATE: 10 a minute
+        assert code(alice.json("ping")) == 40
+    alice.password = right
+    refused = alice.json("ping")
+    assert code(refused) == 40 and "Too many failed sign-ins" in refused["error"]["message"]
+    elsewhere = Subsonic("alice", right)
+    elsewhere.http.defaults["REMOTE_ADDR"] = "192.0.2.7"
+    assert elsewhere.ok("ping")  # another address is not affected
+    assert code(Subsonic("alice", api_key="guess", auth="apikey").json("ping")) == 40  # API keys too
+
+
+def test_successful_requests_do_not_count_towards_the_throttle(alice):
+    for _ in range(30):
+        alice.ok("ping")
+    alice.password = "not-the-password"
+    assert "Too many" not in alice.json("ping")["error"]["message"]
+
+
 def test_unknown_user_is_error_40_like_a_wrong_password(alice):
     unknown = Subsonic("mallory", alice.password).json("ping")
     wrong = alice.json("ping", p="nope", t=None, s=None)
