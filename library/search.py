@@ -17,12 +17,13 @@ A broader query (a short prefix of a common word: "ven" matches 12% of a catalog
 comes in catalogue order instead: bm25 costs about a microsecond per matching row,
 while the first page in rowid order costs nothing more however many rows match.
 
-PostgreSQL: full-text GIN expression indexes over the ``search_key`` columns (folded text,
-written by the scanner), split into words exactly as above (every run of characters
-other than letters and digits becomes a space, so "ac/dc" is "ac" and "dc", as on SQLite)
-and kept in step by PostgreSQL itself. A query is ``'word1':* & 'word2':*`` (prefix
-terms), ranked by ``ts_rank`` up to ``RANKED_MATCHES`` matches, as on SQLite. (Trigram
-indexes with ``~ '\\m<word>'`` were four to six times slower on broad prefixes.)
+PostgreSQL: a generated ``search_document`` column on each catalogue table holds the
+words of ``search_key`` (folded text, written by the scanner), split exactly as above
+(every run of characters other than letters and digits becomes a space, so "ac/dc" is
+"ac" and "dc", as on SQLite), with a full-text GIN index; PostgreSQL keeps both in step.
+A query is ``'word1':* & 'word2':*`` (prefix terms), ranked by ``ts_rank`` up to
+``RANKED_MATCHES`` matches, as on SQLite. (Trigram indexes with ``~ '\\m<word>'`` were
+four to six times slower on broad prefixes.)
 
 Trap: on SQLite, Django migrations that alter one of these tables rebuild it (copy, drop,
 rename), and dropping a table drops its triggers. ``repair`` (run after every
@@ -90,8 +91,12 @@ def words(query: str) -> list[str]:
     return _WORD.findall(fold(query or ""))[:MAX_WORDS]
 
 
-# PostgreSQL: the document a row's search_key makes, in the index and in every query.
-PG_DOCUMENT = "to_tsvector('simple', regexp_replace(search_key, '[^[:alnum:]]+', ' ', 'g'))"
+# PostgreSQL: the words of a row's search_key, kept by PostgreSQL in a generated column
+# (not a model field: the ORM never writes it) that the GIN index covers. Stored rather
+# than computed in the query: ranking and rechecking a broad prefix read it instead of
+# re-parsing every matching row (a 12,000-row count: 15 ms computed, 6 ms stored).
+PG_DOCUMENT = "search_document"
+PG_DOCUMENT_EXPRESSION = "to_tsvector('simple', regexp_replace(search_key, '[^[:alnum:]]+', ' ', 'g'))"
 
 
 def pg_tsquery(terms: list[str]) -> str:
@@ -174,6 +179,7 @@ def uninstall(schema_editor) -> None:
         elif vendor == "postgresql":
             schema_editor.execute(f"DROP INDEX IF EXISTS {index.trgm}")
             schema_editor.execute(f"DROP INDEX IF EXISTS {index.pg_fts}")
+            schema_editor.execute(f"ALTER TABLE {index.table} DROP COLUMN IF EXISTS {PG_DOCUMENT}")
 
 
 def rebuild(schema_editor, kind: str) -> None:
@@ -191,6 +197,8 @@ def rebuild(schema_editor, kind: str) -> None:
 
 
 def _pg_create(executor, index: Index) -> None:
+    executor.execute(f"ALTER TABLE {index.table} ADD COLUMN IF NOT EXISTS {PG_DOCUMENT} tsvector "
+                     f"GENERATED ALWAYS AS ({PG_DOCUMENT_EXPRESSION}) STORED")
     executor.execute(f"CREATE INDEX IF NOT EXISTS {index.pg_fts} ON {index.table} USING gin ({PG_DOCUMENT})")
 
 

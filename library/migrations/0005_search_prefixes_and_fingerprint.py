@@ -3,7 +3,8 @@
 - SQLite search indexes get prefix indexes for two- and three-character prefixes, and the
   track index drops ``artist_display``: ``search_key`` already holds the folded artists,
   and the duplicate tokens only cost time on every insert. On PostgreSQL the trigram
-  indexes become full-text GIN indexes (see ``library.search``).
+  indexes become full-text GIN indexes over a generated ``search_document`` column (see
+  ``library.search``).
 - ``Track.fingerprint`` is now made from the size, audio properties and tags the parser
   reads anyway, instead of a second read of the file (only its help text changes here;
   a full scan rewrites the values).
