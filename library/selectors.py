@@ -76,32 +76,29 @@ def _artists() -> QuerySet:
     return Artist.objects.annotate(album_count=Count("albums"))
 
 
-def artists_by_ids(artist_ids: list[int]) -> list[dict[str, Any]]:
-    """Artist dicts for these ids, in the ids' order (missing ones left out)."""
-    ids = list(artist_ids)
+def _by_ids(ids: list[int], dicts) -> list[dict[str, Any]]:
+    """``dicts(id chunk)`` for every chunk of ``ids``, back in the ids' order (missing ones
+    left out, repeated ones repeated)."""
+    ids = list(ids)
     by_id: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), IN_CHUNK):
-        rows = _artists().filter(pk__in=ids[start:start + IN_CHUNK]).values(*_ARTIST_VALUES)
-        by_id.update((row["id"], _artist(row)) for row in rows)
+        by_id.update((item["id"], item) for item in dicts(ids[start:start + IN_CHUNK]))
     return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def artists_by_ids(artist_ids: list[int]) -> list[dict[str, Any]]:
+    """Artist dicts for these ids, in the ids' order."""
+    return _by_ids(artist_ids, lambda chunk: map(_artist, _artists().filter(pk__in=chunk).values(*_ARTIST_VALUES)))
 
 
 def albums_by_ids(album_ids: list[int]) -> list[dict[str, Any]]:
-    """Album dicts for these ids, in the ids' order (missing ones left out, repeated ones repeated)."""
-    ids = list(album_ids)
-    by_id: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), IN_CHUNK):
-        by_id.update((album["id"], album) for album in _album_dicts(Album.objects.filter(pk__in=ids[start:start + IN_CHUNK])))
-    return [by_id[pk] for pk in ids if pk in by_id]
+    """Album dicts for these ids, in the ids' order."""
+    return _by_ids(album_ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk)))
 
 
 def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
-    """Track dicts for these ids, in the ids' order (missing ones left out, repeated ones repeated)."""
-    ids = list(track_ids)
-    by_id: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), IN_CHUNK):
-        by_id.update((row["id"], row) for row in _track_dicts(Track.objects.filter(pk__in=ids[start:start + IN_CHUNK])))
-    return [by_id[pk] for pk in ids if pk in by_id]
+    """Track dicts for these ids, in the ids' order."""
+    return _by_ids(track_ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk)))
 
 
 # -- dict builders --------------------------------------------------------------------------

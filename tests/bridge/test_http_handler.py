@@ -61,11 +61,13 @@ async def test_without_a_max_age_each_request_opens_its_own(settings, token, ope
     assert opened["n"] == 3
 
 
-async def test_more_requests_than_threads_wait_their_turn(settings, token):
+async def test_more_requests_than_threads_wait_their_turn(settings, monkeypatch, token, opened):
     settings.HTTP_THREADS = 2
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 60)
     handler = ThreadPoolASGIHandler()
     responses = await asyncio.gather(*(get(handler, "/api/v1/genres/", token) for _ in range(7)))
     assert [r["status"] for r in responses] == [200] * 7
+    assert 1 <= opened["n"] <= 2  # served by at most two threads, each with its one connection
 
 
 async def test_errors_keep_their_shape(settings, token):

@@ -84,12 +84,12 @@ class TestSqlite:
         assert search.search_ids("artist", "bj", limit=1, offset=5) == ([], 2)
 
     def test_a_broad_query_comes_in_catalogue_order_with_its_total(self, catalogue, monkeypatch):
-        ranked = names("artist", "bj")
-        monkeypatch.setattr(search, "RANKED_MATCHES", 1)
-        ids, total = search.search_ids("artist", "bj", limit=10)
-        assert total == 2 and ids == sorted(ids)
-        assert sorted(names("artist", "bj")) == sorted(ranked)
-        assert search.search_ids("artist", "bj", limit=1, offset=1)[0] == ids[1:]
+        f.artist("Bjarne")  # the newest row, ranked first ("bjarne" sorts before "bjork")
+        assert names("artist", "bj") == ["Bjarne", "Björk", "Bjorn Again"]
+        monkeypatch.setattr(search, "RANKED_MATCHES", 2)  # three matches: too broad to rank
+        assert names("artist", "bj") == ["Björk", "Bjorn Again", "Bjarne"]  # by id
+        assert search.search_ids("artist", "bj", limit=1, offset=2) == ([Artist.objects.get(name="Bjarne").pk], 3)
+        assert names("artist", "bjo") == ["Björk", "Bjorn Again"]  # two matches: ranked again
 
     def test_tracks_match_title_and_artists(self, catalogue):
         assert names("track", "joga") == ["Jóga"]
@@ -214,7 +214,9 @@ def artists(q, **kw):
 queries = ["bjo", "BJÖRK", "Bjo\u0308rk", "sig ros", "ros sig", "jork", "AC/DC", "dc", "strasse", "straße", "mo", "mogwai", "bj"]
 out = {"artists": {q: artists(q) for q in queries}}
 out["paged"] = artists("bj", limit=1, offset=1)
-search.RANKED_MATCHES = 1  # every query is now "broad": catalogue (id) order
+Artist.objects.create(name="Bjarne", sort_name="bjarne", search_key="bjarne")  # newest, first by name
+out["ranked"] = artists("bj")
+search.RANKED_MATCHES = 2  # three matches are now "broad": catalogue (id) order
 out["broad"] = artists("bj")
 search.RANKED_MATCHES = 2000
 out["tracks"] = [t["title"] for t in selectors.search("bjork")["tracks"]["items"]]
@@ -279,7 +281,8 @@ class TestPostgres:
         assert pg["paged"] == {"names": ["Bjorn Again"], "total": 2}
 
     def test_a_broad_query_comes_in_catalogue_order(self, pg):
-        assert pg["broad"] == {"names": ["Björk", "Bjorn Again"], "total": 2}
+        assert pg["ranked"] == {"names": ["Bjarne", "Björk", "Bjorn Again"], "total": 3}
+        assert pg["broad"] == {"names": ["Björk", "Bjorn Again", "Bjarne"], "total": 3}
 
     def test_albums_and_tracks(self, pg):
         assert pg["tracks"] == ["Jóga"]
