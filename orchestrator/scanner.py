@@ -7,12 +7,15 @@ One scan (``run(scan_run)``) goes through three phases, reported on the library'
    folder: loop detection and folder-change detection). Only files with a known audio
    extension are considered. The result is compared with the catalogue, loaded once as
    ``{path: (size, mtime_ns, id, album_id)}``: a file whose size and mtime are unchanged
-   is not opened (unless the scan is ``full``).
+   is not opened (unless the scan is ``full``). The others go to the parsers as the walk
+   finds them, after their folder's cover image (``ParsePool``; in a library of more than
+   about a thousand files, parsing starts while the walk goes on).
 2. **parsing**: changed and new files are read by a pool of ``os.cpu_count()`` forked
    processes (chunks of files per task, about two batches in flight) which also clean
    the text, make the sort/search keys (``library.text``), hash a fingerprint and write
-   embedded covers and folder images to the cover store (``library.covers``). Each file
-   is opened once. The main process writes ``BATCH_SIZE`` files per transaction with
+   embedded covers and folder images to the cover store (``library.covers``; a picture
+   repeated across an album is written once per process). Each file is opened once.
+   Results are read once the walk is over. The main process writes ``BATCH_SIZE`` files per transaction with
    multi-row statements (``insert_rows``): tracks, artists/albums/genres (got or created, cached for the scan),
    cover rows, track artists and genres, and the aggregates of every album the batch
    touched (track count, duration, disc count, year, genres, cover). A new file whose
@@ -102,6 +105,7 @@ REPORT_INTERVAL = 0.5  # seconds between progress reports on the tracker (at mos
 WALK_CHECK_INTERVAL = 1.0  # seconds between cancel checks / lease renewals while walking
 MAX_FOLDER_IMAGE = 20 * 1024 * 1024
 MTIME_SLACK_NS = 2_000_000_000  # file system timestamp granularity and clock skew
+TAKE_EVERY = 256  # files found by the walk between two looks at them (see Scanner._take)
 IN_CHUNK = 500  # ids per "IN (...)" list (SQLite limits the parameters of a statement)
 
 AUDIO_EXTENSIONS = frozenset({
@@ -121,7 +125,7 @@ def _clean(value: Any, limit: int) -> str:
     """Text a database accepts: no lone surrogates, no NUL, at most ``limit`` characters."""
     if value is None:
         return ""
-    text = str(value)
+    text = value if type(value) is str else str(value)
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -312,6 +316,24 @@ def read_folder_image(path: str) -> tuple:
         return ("error", f"cannot read the folder image: {exc}")
 
 
+# The covers this parse run has stored, by (declared type, SHA-256): the tracks of an album
+# usually embed the same picture, which is then written (and its file checked) once per
+# parser process. Emptied by ``ParsePool`` before each run, so a cover file removed
+# between scans is written again.
+_stored_covers: dict[tuple[str, bytes], covers.CoverFile] = {}
+_STORED_COVERS_MAX = 4096
+
+
+def _store_cover(data: bytes, mime: str) -> covers.CoverFile:
+    key = (mime, hashlib.sha256(data).digest())
+    stored = _stored_covers.get(key)
+    if stored is None:
+        if len(_stored_covers) >= _STORED_COVERS_MAX:
+            _stored_covers.clear()
+        stored = _stored_covers[key] = covers.write_cover_file(data, mime, durable=False)
+    return stored
+
+
 def parse_file(item: tuple[str, int]) -> tuple:
     """Read one audio file: ``("ok", Parsed)`` or ``("error", reason)``; size -1: a folder image.
 
@@ -335,7 +357,7 @@ def parse_file(item: tuple[str, int]) -> tuple:
     cover = None
     if tags.cover is not None:
         try:
-            cover = covers.write_cover_file(tags.cover.data, tags.cover.mime, durable=False)
+            cover = _store_cover(tags.cover.data, tags.cover.mime)
         except (OSError, ValueError) as exc:
             logger.warning("could not store the cover of %s: %s", path, exc)
     try:
@@ -358,48 +380,104 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def parallel_parse(items: list[tuple[str, int]], workers: int | None = None,
-                   parse: Callable[[list], list] | None = None, ahead: int = 2 * BATCH_SIZE) -> Iterator[tuple]:
-    """Results of ``PARSE`` over ``items``, in order, from ``workers`` forked processes.
+class ParsePool:
+    """``PARSE`` over files handed in one by one, by ``workers`` forked processes; results in order.
 
-    Work goes out in chunks; about ``ahead`` files (at least 4 chunks per process) are in
-    flight, so the parsers keep going while the caller writes a batch, and memory stays
-    bounded however many files there are. ``workers`` <= 1 parses in this process.
+    ``add(item, tag)`` queues a file. Once enough are queued to fill every process's
+    chunks (so from a large library, while it is still being walked), whole chunks go
+    out at once, up to about ``ahead`` files in flight. ``results()`` yields every
+    ``(tag, result)`` in the order added, keeping the window full: the parsers keep going
+    while the caller writes a batch, and memory stays bounded however many files there
+    are. ``workers`` <= 1 parses in this process, in ``results()``. ``close()`` (or
+    leaving the ``with`` block) stops the processes, also on cancel or error.
     """
-    chunk_fn = parse or _parse_chunk
-    workers = default_workers() if workers is None else workers
-    if not items:
-        return
-    if workers <= 1:
+
+    CHUNK = 64
+
+    def __init__(self, workers: int | None = None, parse: Callable[[list], list] | None = None,
+                 ahead: int = 2 * BATCH_SIZE) -> None:
+        self.workers = default_workers() if workers is None else workers
+        self.parse = parse or _parse_chunk
+        self.ahead = ahead
+        self.queued: deque[tuple[Any, tuple[str, int]]] = deque()  # (tag, item)
+        self.pending: deque[tuple[list, Any]] = deque()  # (tags, future of the chunk's results)
+        self.chunk = self.CHUNK
+        self.pool: ProcessPoolExecutor | None = None
+        self._daemonic = False
+        # Queued files that start the processes before ``results()`` (enough for full chunks).
+        self._early = self.workers * 8 * self.CHUNK if self.workers > 1 else float("inf")
+        _stored_covers.clear()
+
+    def __enter__(self) -> "ParsePool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def add(self, item: tuple[str, int], tag: Any = None) -> None:
+        self.queued.append((tag, item))
+        if len(self.queued) >= self._early and len(self.pending) < self._in_flight():
+            self._submit()
+
+    def results(self) -> Iterator[tuple[Any, tuple]]:
+        if self.workers <= 1:
+            while self.queued:
+                tag, item = self.queued.popleft()
+                yield tag, self.parse([item])[0]
+            return
+        if self.pool is None:  # a small library: chunks sized so every process gets some
+            self.chunk = max(1, min(self.CHUNK, len(self.queued) // (self.workers * 8) or 1))
+        else:
+            gc.freeze()  # what was made since the pool started (the queue, say) stays put too
+        while self.queued or self.pending:
+            self._submit(final=True)
+            tags, future = self.pending.popleft()
+            yield from zip(tags, future.result())
+
+    def _in_flight(self) -> int:
+        """Chunks out at once: about ``ahead`` files, at least 4 chunks per process."""
+        return max(self.workers * 4, self.ahead // self.chunk)
+
+    def _submit(self, final: bool = False) -> None:
+        in_flight = self._in_flight()
+        while len(self.pending) < in_flight and (len(self.queued) >= self.chunk or (final and self.queued)):
+            work = [self.queued.popleft() for _ in range(min(self.chunk, len(self.queued)))]
+            self.pending.append(([tag for tag, _ in work], self._start().submit(self.parse, [i for _, i in work])))
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # django-q2 runs tasks in daemonic processes (unless Q_CLUSTER["daemonize_workers"]
+            # is False), and multiprocessing refuses children to those; the pool is shut down
+            # before this process goes on, so it may have them.
+            current = multiprocessing.current_process()
+            self._daemonic = current.daemon
+            if self._daemonic:
+                current.daemon = False
+            # The forked parsers share this process's objects copy-on-write; frozen, the garbage
+            # collector (theirs and ours) skips them instead of touching, and so copying, every page.
+            gc.freeze()
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
+        return self.pool
+
+    def close(self) -> None:
+        self.queued.clear()
+        self.pending.clear()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+            gc.unfreeze()
+            if self._daemonic:
+                multiprocessing.current_process().daemon = True
+
+
+def parallel_parse(items: Iterable[tuple[str, int]], workers: int | None = None,
+                   parse: Callable[[list], list] | None = None, ahead: int = 2 * BATCH_SIZE) -> Iterator[tuple]:
+    """Results of ``PARSE`` over ``items``, in order (a ``ParsePool`` over a known list)."""
+    with ParsePool(workers, parse, ahead) as pool:
         for item in items:
-            yield from chunk_fn([item])
-        return
-    chunk = max(1, min(64, len(items) // (workers * 8) or 1))
-    in_flight = max(workers * 4, ahead // chunk)
-    # django-q2 runs tasks in daemonic processes (unless Q_CLUSTER["daemonize_workers"] is
-    # False), and multiprocessing refuses children to those; the pool is shut down before
-    # this process goes on, so it may have them.
-    current = multiprocessing.current_process()
-    daemonic = current.daemon
-    if daemonic:
-        current.daemon = False
-    # The forked parsers share this process's objects copy-on-write; frozen, the garbage
-    # collector (theirs and ours) skips them instead of touching, and so copying, every page.
-    gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-    pending: deque = deque()
-    try:
-        for start in range(0, len(items), chunk):
-            pending.append(pool.submit(chunk_fn, items[start:start + chunk]))
-            while len(pending) >= in_flight:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        gc.unfreeze()
-        if daemonic:
-            current.daemon = True
+            pool.add(item)
+        for _, result in pool.results():
+            yield result
 
 
 # --------------------------------------------------------------------------- walking
@@ -418,9 +496,14 @@ def _join(rel_dir: str, name: str) -> str:
     return f"{rel_dir}/{name}" if rel_dir else name
 
 
-def walk(root: str, *, error: Callable[[str, str], None], tick: Callable[[int], None] | None = None,
+def walk(root: str, *, error: Callable[[str, str], None], tick: Callable[[Walk], None] | None = None,
          scandir: Callable[[str], Any] | None = None) -> Walk:
-    """Walk ``root`` (a real path); see the module docstring for what is followed and recorded."""
+    """Walk ``root`` (a real path); see the module docstring for what is followed and recorded.
+
+    ``tick(walk)`` is called after each folder is listed, with the result so far: the
+    folder's files are the last ones in ``walk.files``, and its image (and its parent's)
+    is in ``walk.folder_images``.
+    """
     scandir = scandir or os.scandir
     result = Walk()
     root_st = os.stat(root)
@@ -509,7 +592,7 @@ def walk(root: str, *, error: Callable[[str, str], None], tick: Callable[[int], 
                     mtime = 0
                 result.folder_images[rel_dir] = (chosen, mtime)
         if tick is not None:
-            tick(len(result.files))
+            tick(result)
     return result
 
 
@@ -665,6 +748,14 @@ class Scanner:
         self._refreshed: set[int] = set()
         self.root = ""
         self.walked = Walk()
+        self.catalogue: dict[str, tuple[int, int, int, int]] = {}
+        self.pool: ParsePool | None = None
+        self.todo: list[_Todo] = []
+        self.unchanged_paths: list[str] = []  # files not to parse, and their albums
+        self.unchanged_albums: list[int] = []
+        self._taken = 0  # walk.files already sorted into todo / unchanged
+        self._images_sent: set[str] = set()  # track folders whose cover images are queued
+        self._images_queued: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -797,10 +888,12 @@ class Scanner:
         state = Tracker.objects.filter(pk=self.tracker_id).values_list("state", flat=True).first() or {}
         return state.get("status") == "cancelling"
 
-    def _walk_tick(self, seen: int) -> None:
+    def _walk_tick(self, walked: Walk) -> None:
+        if len(walked.files) - self._taken >= TAKE_EVERY:
+            self._take(walked)
         now = time.monotonic()
         if now - self._last_report >= REPORT_INTERVAL:
-            self.counters["files_seen"] = seen
+            self.counters["files_seen"] = len(walked.files)
             self._report()
         if now - self._last_check >= WALK_CHECK_INTERVAL:
             self._checkpoint()
@@ -826,80 +919,70 @@ class Scanner:
         self.root = root
         self._last_check = time.monotonic()
         self._set_phase("walking")
-        self.walked = walked = walk(root, error=self._error, tick=self._walk_tick, scandir=self.scandir)
-        self.counters["files_seen"] = len(walked.files)
-        catalogue = load_catalogue(self.library.pk)
-        self._checkpoint()
-        if not walked.files and catalogue and not walked.unlisted:
-            raise ScanFailed(f"The library folder {self.library.root} is empty while the catalogue has "
-                             f"{len(catalogue)} tracks (is a disk unmounted?); nothing was removed.")
-        changed_dirs = self._changed_dirs()
-        todo: list[_Todo] = []
-        unchanged_albums: set[int] = set()
-        unchanged_dirs: set[str] = set()  # changed folders with unchanged files: their albums get refreshed
-        full = self.scan.full
-        for rel, size, mtime in walked.files:
-            text = rel if rel.isascii() and "\\" not in rel else path_to_text(rel)
-            known = catalogue.pop(text, None)
-            if known is not None and not full and known[0] == size and known[1] == mtime:
-                self.counters["unchanged"] += 1
-                if changed_dirs is None or (changed_dirs and os.path.dirname(rel) in changed_dirs):
-                    unchanged_albums.add(known[3])
-                    unchanged_dirs.add(os.path.dirname(rel))
-                continue
-            todo.append(_Todo(rel, text, size, mtime, known[2] if known else None, known[3] if known else None))
-        # What is left of the catalogue vanished, unless it sits where we could not look.
-        kept_prefixes = tuple(path_to_text(d) + "/" for d in walked.unlisted if d)
-        keep_all = "" in walked.unlisted
-        kept = {path_to_text(p) for p in walked.unstatable}
-        missing = {
-            pk: (path, album) for path, (_, _, pk, album) in catalogue.items()
-            if not keep_all and path not in kept and not path.startswith(kept_prefixes)
-        } if catalogue else {}
-        by_fingerprint: dict[str, list[int]] = {}
-        if missing and any(t.existing is None for t in todo):
-            gone = list(missing)
-            for start in range(0, len(gone), IN_CHUNK):
-                for pk, fp in Track.objects.filter(pk__in=gone[start:start + IN_CHUNK]).values_list("id", "fingerprint"):
-                    by_fingerprint.setdefault(fp, []).append(pk)
-        self.missing = missing
-        self.by_fingerprint = by_fingerprint
+        self.catalogue = catalogue = load_catalogue(self.library.pk)
+        known_count = len(catalogue)
+        with ParsePool(self.workers, ahead=2 * self.batch_size) as self.pool:
+            # Files to parse go to the parsers as the walk finds them (``_take``); their
+            # results are read once the walk is over and the vanished files are known.
+            self.walked = walked = walk(root, error=self._error, tick=self._walk_tick, scandir=self.scandir)
+            self._take(walked)
+            self.counters["files_seen"] = len(walked.files)
+            self._checkpoint()
+            if not walked.files and known_count and not walked.unlisted:
+                raise ScanFailed(f"The library folder {self.library.root} is empty while the catalogue has "
+                                 f"{known_count} tracks (is a disk unmounted?); nothing was removed.")
+            todo = self.todo
+            # What is left of the catalogue vanished, unless it sits where we could not look.
+            kept_prefixes = tuple(path_to_text(d) + "/" for d in walked.unlisted if d)
+            keep_all = "" in walked.unlisted
+            kept = {path_to_text(p) for p in walked.unstatable}
+            missing = {
+                pk: (path, album) for path, (_, _, pk, album) in catalogue.items()
+                if not keep_all and path not in kept and not path.startswith(kept_prefixes)
+            } if catalogue else {}
+            by_fingerprint: dict[str, list[int]] = {}
+            if missing and any(t.existing is None for t in todo):
+                gone = list(missing)
+                for start in range(0, len(gone), IN_CHUNK):
+                    for pk, fp in Track.objects.filter(pk__in=gone[start:start + IN_CHUNK]).values_list("id", "fingerprint"):
+                        by_fingerprint.setdefault(fp, []).append(pk)
+            self.missing = missing
+            self.by_fingerprint = by_fingerprint
 
-        # Folder images of the albums this scan will refresh go to the parsers first.
-        cover_folders: set[str] = set()
-        for entry in todo:
-            cover_folders.update(_cover_folders(os.path.dirname(entry.rel)))
-        cover_folders.update(f for d in unchanged_dirs for f in _cover_folders(d))
-        images = [(folder, self.walked.folder_images[folder][0]) for folder in sorted(cover_folders)
-                  if folder in self.walked.folder_images]
-        self.to_parse = len(todo)
-        self._set_phase("parsing")
-        batch: list[tuple[_Todo, tuple]] = []
-        items = [(os.path.join(root, folder, name), -1) for folder, name in images]
-        items += [(os.path.join(root, t.rel), t.size) for t in todo]
-        results = parallel_parse(items, self.workers, ahead=2 * self.batch_size)
-        try:
-            found: dict[str, covers.CoverFile] = {}
-            for (folder, name), result in zip(images, results):
-                if result[0] == "cover":
-                    found[folder] = result[1]
-                else:
-                    self._error(path_to_text(_join(folder, name)), result[1])
-            if images:
-                with transaction.atomic():
-                    ids = covers.cover_rows(found.values())
-                for folder, _ in images:
-                    self._folder_covers[folder] = ids.get(found[folder].sha256) if folder in found else None
-            for entry, result in zip(todo, results):
-                batch.append((entry, result))
+            # Unchanged files in changed folders: their albums get refreshed, with their folder images.
+            changed_dirs = self._changed_dirs()
+            unchanged_albums: set[int] = set()
+            if changed_dirs is None or changed_dirs:
+                for rel, album in zip(self.unchanged_paths, self.unchanged_albums):
+                    folder = rel.rpartition("/")[0]
+                    if changed_dirs is None or folder in changed_dirs:
+                        unchanged_albums.add(album)
+                        self._send_images(folder)
+            self.unchanged_paths, self.unchanged_albums = [], []
+
+            self.to_parse = len(todo)
+            self._set_phase("parsing")
+            batch: list[tuple[_Todo, tuple]] = []
+            images: dict[str, tuple | None] = {}  # folder -> parsed image, until the next write
+            # The batch left when the parsers finish is written while they stand idle; over the
+            # last batch's worth of files, quarter batches keep that tail short.
+            last_stretch = len(todo) - self.batch_size
+            tail_batch = max(1, self.batch_size // 4)
+            n = 0
+            for tag, result in self.pool.results():
+                if isinstance(tag, str):  # a folder's image
+                    images[tag] = result
+                    continue
+                batch.append((tag, result))
                 self.counters["parsed"] += 1
-                if len(batch) >= self.batch_size:
+                if len(batch) >= (self.batch_size if n < last_stretch else tail_batch):
                     self._checkpoint()
+                    self._store_folder_covers(images)
                     self._write(batch)
                     batch = []
+                n += 1
                 self._report()
-        finally:
-            results.close()  # stops the parser processes on cancel or error
+        self._store_folder_covers(images)
         if batch:
             self._checkpoint()
             self._write(batch)
@@ -919,6 +1002,57 @@ class Scanner:
                 if self.scan.full or c["updated"] or c["removed"]:
                     sweep_catalogue()  # a safety net: each batch already removed what it orphaned
                 self._save_progress()
+
+    def _take(self, walked: Walk) -> None:
+        """Sort the files the walk has found since the last call: unchanged ones are noted,
+        the others become ``todo`` and go to the parsers, after their folder images."""
+        self.walked = walked
+        files = walked.files
+        catalogue = self.catalogue
+        full = self.scan.full
+        root = os.path.join(self.root, "")
+        unchanged = 0
+        unchanged_paths, unchanged_albums = self.unchanged_paths, self.unchanged_albums
+        for i in range(self._taken, len(files)):
+            rel, size, mtime = files[i]
+            text = rel if rel.isascii() and "\\" not in rel else path_to_text(rel)
+            known = catalogue.pop(text, None)
+            if known is not None and not full and known[0] == size and known[1] == mtime:
+                unchanged += 1
+                unchanged_paths.append(rel)
+                unchanged_albums.append(known[3])
+                continue
+            entry = _Todo(rel, text, size, mtime, known[2] if known else None, known[3] if known else None)
+            self.todo.append(entry)
+            self._send_images(rel.rpartition("/")[0])  # the walk joins with "/"
+            self.pool.add((root + rel, size), entry)
+        self.counters["unchanged"] += unchanged
+        self._taken = len(files)
+
+    def _send_images(self, folder: str) -> None:
+        """Queue the images an album in this folder takes its cover from (once per scan)."""
+        if folder in self._images_sent:
+            return
+        self._images_sent.add(folder)
+        for cover_folder in _cover_folders(folder):
+            image = self.walked.folder_images.get(cover_folder) if cover_folder not in self._images_queued else None
+            if image is not None:
+                self._images_queued.add(cover_folder)
+                self.pool.add((os.path.join(self.root, cover_folder, image[0]), -1), cover_folder)
+
+    def _store_folder_covers(self, images: dict[str, tuple]) -> None:
+        """Rows for the folder images parsed since the last write; their folders' cover ids noted."""
+        if not images:
+            return
+        found = {folder: result[1] for folder, result in images.items() if result[0] == "cover"}
+        for folder, result in images.items():
+            if result[0] != "cover":
+                self._error(path_to_text(_join(folder, self.walked.folder_images[folder][0])), result[1])
+        with transaction.atomic():
+            ids = covers.cover_rows(found.values())
+        for folder in images:
+            self._folder_covers[folder] = ids.get(found[folder].sha256) if folder in found else None
+        images.clear()
 
     def _changed_dirs(self) -> set[str] | None:
         """Folders whose listing or cover image changed since the last completed scan (None: all)."""

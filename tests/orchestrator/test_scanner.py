@@ -42,12 +42,35 @@ def snapshot() -> dict[str, tuple]:
 # --------------------------------------------------------------------------- content
 
 
-def test_every_format_tags_durations_and_covers_land(tmp_path, data_dir):
+@pytest.mark.parametrize("during_walk", [False, True], ids=["parsed-after-walk", "parsed-during-walk"])
+def test_every_format_tags_durations_and_covers_land(tmp_path, data_dir, monkeypatch, during_walk):
     root = tmp_path / "music"
     summary = make_sample_library(root, 80, seed=29)  # every format and every tag style
     assert len(summary.formats) == 9 and len({t.tag_style for t in summary.tracks}) == 6
     lib = Library.objects.create(name="All", root=str(root), scan_interval=0)
+    if during_walk:
+        # Found files looked at after every folder, one-file chunks: the pool starts once 16
+        # files are queued, so here (as in any library of over 1024 files) folder images and
+        # tracks go out while the walk goes on.
+        monkeypatch.setattr(scanner, "TAKE_EVERY", 1)
+        monkeypatch.setattr(scanner.ParsePool, "CHUNK", 1)
+    walk_over, pool_starts = [], []
+    real_walk, real_start = scanner.walk, scanner.ParsePool._start
+
+    def noting_walk(*args, **kwargs):
+        walked = real_walk(*args, **kwargs)
+        walk_over.append(True)
+        return walked
+
+    def noting_start(pool):
+        if pool.pool is None:
+            pool_starts.append("after the walk" if walk_over else "during the walk")
+        return real_start(pool)
+
+    monkeypatch.setattr(scanner, "walk", noting_walk)
+    monkeypatch.setattr(scanner.ParsePool, "_start", noting_start)
     run = scan(lib, workers=2)  # the real process pool
+    assert pool_starts == ["during the walk" if during_walk else "after the walk"]
     assert run.status == ScanRun.COMPLETED, run.message
     assert (run.files_seen, run.parsed, run.added, run.error_count) == (80, 80, 80, 0)
     assert Track.objects.count() == 80
@@ -314,6 +337,28 @@ def test_names_in_any_encoding(library, music):
     real = scanner.track_file(library.root, stored)
     assert real is not None and open(real, "rb").read() == source.read_bytes()
     assert scan(library).unchanged == 41  # found again under the same stored path
+
+
+def _echo_chunk(items):
+    return [("ok", path, os.getpid()) for path, _size in items]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_parse_pool_keeps_order_and_a_bounded_window(workers, monkeypatch):
+    monkeypatch.setattr(scanner.ParsePool, "CHUNK", 4)
+    with scanner.ParsePool(workers, parse=_echo_chunk, ahead=16) as pool:
+        for i in range(200):
+            pool.add((f"file-{i}", i), tag=i)
+            # Work goes out while files are still being added, never more than the window.
+            assert len(pool.pending) <= max(workers * 4, 16 // 4)
+        if workers > 1:
+            assert pool.pool is not None and pool.pending
+        out = list(pool.results())
+    assert [tag for tag, _ in out] == list(range(200))
+    assert [result[1] for _, result in out] == [f"file-{i}" for i in range(200)]
+    pids = {result[2] for _, result in out}
+    assert (pids == {os.getpid()}) if workers == 1 else (os.getpid() not in pids)
+    assert pool.pool is None  # closed
 
 
 @pytest.mark.parametrize("name", ["plain.mp3", "Ünïcödé/東京.flac", "back\\slash.mp3", "\\x41 looks escaped",
