@@ -41,13 +41,10 @@ def origin_allowed(origin: str) -> bool:
 
 @database_sync_to_async
 def user_for_token(key: str):
-    from rest_framework.authtoken.models import Token
+    from bridge.tokens import token_user
 
-    try:
-        token = Token.objects.select_related("user").get(key=key)
-    except Token.DoesNotExist:
-        return AnonymousUser()
-    return token.user if token.user.is_active else AnonymousUser()
+    user = token_user(key)
+    return user if user is not None and user.is_active else AnonymousUser()
 
 
 class HandshakeAuthMiddleware:

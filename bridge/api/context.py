@@ -15,12 +15,13 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
+from bridge.tokens import TokenAuth
 from common.errors import ERROR_CODES
 from common.messages import Context
 
@@ -44,7 +45,7 @@ class StaffOnly(BasePermission):
 class ApiView(APIView):
     """Base of the REST views: token or session authentication, signed-in users, JSON bodies."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [TokenAuth, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 

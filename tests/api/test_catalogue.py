@@ -32,6 +32,22 @@ def test_a_wrong_token_is_401(client_for, catalogue):
     assert_error(client.get("/api/v1/albums/"), 401, "unauthenticated")
 
 
+def test_a_token_works_until_it_is_deleted_or_its_user_deactivated(client_for, alice, catalogue):
+    from rest_framework.authtoken.models import Token
+
+    client = client_for(alice)
+    body = client.get("/api/v1/albums/")
+    assert body.status_code == 200
+    alice.is_active = False
+    alice.save()
+    assert_error(client.get("/api/v1/albums/"), 401, "unauthenticated")
+    alice.is_active = True
+    alice.save()
+    assert client.get("/api/v1/albums/").status_code == 200
+    Token.objects.filter(user=alice).delete()
+    assert_error(client.get("/api/v1/albums/"), 401, "unauthenticated")
+
+
 def test_a_session_user_may_read(client, alice, catalogue):
     client.force_login(alice)
     assert client.get("/api/v1/albums/").status_code == 200
