@@ -353,15 +353,18 @@ def genre_list() -> list[dict[str, Any]]:
 
 
 def _search_page(kind: str, by_ids, query: str, offset: int, limit: int) -> dict[str, Any]:
-    ids, total = search_index.search_ids(kind, query, limit=limit, offset=offset)
-    return _page(by_ids(ids), total, offset, limit)
+    ids, total, exact = search_index.search_ids(kind, query, limit=limit, offset=offset)
+    return {**_page(by_ids(ids), total, offset, limit), "total_exact": exact}
 
 
 
 
 def search(query: str, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """Artists, albums and tracks matching ``query`` (word prefixes, any case and accents),
-    best first, each a page with the same offset and limit. See ``library.search``."""
+    best first, each a page with the same offset and limit. See ``library.search``.
+
+    A search page's ``total`` counts up to ``library.search.COUNT_LIMIT`` matches;
+    ``total_exact`` is False when at least that many match (show "2000+")."""
     offset, limit = page_bounds(offset, limit)
     return {
         "artists": _search_page("artist", artists_by_ids, query, offset, limit),

@@ -117,9 +117,9 @@ class GenreSerializer(serializers.Serializer):
 
 
 class SearchResultSerializer(serializers.Serializer):
-    artists = page_of(ArtistSerializer)()
-    albums = page_of(AlbumSerializer)()
-    tracks = page_of(TrackSerializer)()
+    artists = page_of(ArtistSerializer, search=True)()
+    albums = page_of(AlbumSerializer, search=True)()
+    tracks = page_of(TrackSerializer, search=True)()
 
 
 # -- query parameters ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from library import search as search_index
 from library.selectors import DEFAULT_LIMIT, MAX_LIMIT
 
 # Far past any real catalogue, and small enough that offset + limit fits every database.
@@ -23,15 +24,22 @@ class PagingQuery(serializers.Serializer):
 _pages: dict[str, type[serializers.Serializer]] = {}
 
 
-def page_of(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The schema of a page of ``item`` rows (component ``<Item>Page``)."""
-    name = item.__name__.removesuffix("Serializer") + "PageSerializer"
+def page_of(item: type[serializers.Serializer], *, search: bool = False) -> type[serializers.Serializer]:
+    """The schema of a page of ``item`` rows (component ``<Item>Page``, or ``<Item>SearchPage``
+    with ``total_exact``: search totals count up to a limit)."""
+    name = item.__name__.removesuffix("Serializer") + ("SearchPageSerializer" if search else "PageSerializer")
     if name not in _pages:
-        _pages[name] = type(name, (serializers.Serializer,), {
+        fields = {
             "items": item(many=True),
             "total": serializers.IntegerField(help_text="rows matching, on every page"),
             "offset": serializers.IntegerField(),
             "limit": serializers.IntegerField(),
             "__module__": __name__,
-        })
+        }
+        if search:
+            fields["total"] = serializers.IntegerField(
+                help_text=f"rows matching, counted up to {search_index.COUNT_LIMIT}")
+            fields["total_exact"] = serializers.BooleanField(
+                help_text=f"false when {search_index.COUNT_LIMIT} or more match: total is then a lower bound")
+        _pages[name] = type(name, (serializers.Serializer,), fields)
     return _pages[name]

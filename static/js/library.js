@@ -261,15 +261,16 @@ export async function searchView(view, { q = "" }) {
   prime(tracks.items);
   const ids = tracks.items.map((t) => t.id);
   const none = !artists.total && !albums.total && !tracks.total;
+  const count = (page) => ` ${page.total}${page.total_exact === false ? "+" : ""}`; // totals stop counting at a limit
   clear(view,
     h("div.search-results",
       header(`Results for “${q}”`),
       none ? h("p.empty", "Nothing found.") : null,
-      tracks.items.length ? [h("h2", "Tracks", h("span.muted.small", ` ${tracks.total}`)),
+      tracks.items.length ? [h("h2", "Tracks", h("span.muted.small", count(tracks))),
         h("div.track-list", tracks.items.map((t, i) => trackRow(t, { index: i, showAlbum: true, showNumber: false, onPlay: () => playTracks(ids, i).catch(fail) })))] : null,
-      artists.items.length ? [h("h2", "Artists", h("span.muted.small", ` ${artists.total}`)),
+      artists.items.length ? [h("h2", "Artists", h("span.muted.small", count(artists))),
         h("div.chips", artists.items.map((a) => h("a.chip", { href: `#/artist/${a.id}` }, a.name)))] : null,
-      albums.items.length ? [h("h2", "Albums", h("span.muted.small", ` ${albums.total}`)), albumGrid(albums.items)] : null));
+      albums.items.length ? [h("h2", "Albums", h("span.muted.small", count(albums))), albumGrid(albums.items)] : null));
 }
 
 /** Search as you type: the box drives #/search/<query>. */

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from library import search
+from library import search, selectors
 from library.models import Artist, Track
 from library.text import search_key, sort_key
 from tests.services import POSTGRES_URL, REDIS_URL
@@ -26,7 +26,7 @@ SYNTAX = [
 
 
 def names(kind: str, query: str, limit: int = 50, offset: int = 0) -> list[str]:
-    ids, _ = search.search_ids(kind, query, limit=limit, offset=offset)
+    ids, _, _ = search.search_ids(kind, query, limit=limit, offset=offset)
     model = {"artist": Artist, "track": Track}[kind]
     by_id = {row.pk: (row.name if kind == "artist" else row.title) for row in model.objects.filter(pk__in=ids)}
     return [by_id[pk] for pk in ids]
@@ -81,15 +81,28 @@ class TestSqlite:
         assert names("artist", "bj") == ["Björk", "Bjorn Again"]
         assert names("artist", "bj", limit=1) == ["Björk"]
         assert names("artist", "bj", limit=1, offset=1) == ["Bjorn Again"]
-        assert search.search_ids("artist", "bj", limit=1, offset=5) == ([], 2)
+        assert search.search_ids("artist", "bj", limit=1, offset=5) == ([], 2, True)
 
     def test_a_broad_query_comes_in_catalogue_order_with_its_total(self, catalogue, monkeypatch):
         f.artist("Bjarne")  # the newest row, ranked first ("bjarne" sorts before "bjork")
         assert names("artist", "bj") == ["Bjarne", "Björk", "Bjorn Again"]
         monkeypatch.setattr(search, "RANKED_MATCHES", 2)  # three matches: too broad to rank
         assert names("artist", "bj") == ["Björk", "Bjorn Again", "Bjarne"]  # by id
-        assert search.search_ids("artist", "bj", limit=1, offset=2) == ([Artist.objects.get(name="Bjarne").pk], 3)
+        assert search.search_ids("artist", "bj", limit=1, offset=2) == ([Artist.objects.get(name="Bjarne").pk], 3, True)
         assert names("artist", "bjo") == ["Björk", "Bjorn Again"]  # two matches: ranked again
+
+    def test_matches_are_counted_up_to_the_limit_and_every_page_is_reachable(self, catalogue, monkeypatch):
+        bjarne = f.artist("Bjarne")
+        monkeypatch.setattr(search, "COUNT_LIMIT", 2)  # three match: "at least 2"
+        monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+        assert search.search_ids("artist", "bj", limit=10) == (
+            [Artist.objects.get(name="Björk").pk, Artist.objects.get(name="Bjorn Again").pk, bjarne.pk], 2, False)
+        assert search.search_ids("artist", "bj", limit=1, offset=2) == ([bjarne.pk], 2, False)  # past the count
+        assert search.search_ids("artist", "bj", limit=1, offset=3) == ([], 2, False)
+        assert search.search_ids("artist", "bjo", limit=10).exact  # two: counted exactly, ranked
+        page = selectors.search("bj")["artists"]
+        assert (page["total"], page["total_exact"], len(page["items"])) == (2, False, 3)
+        assert selectors.search("bjo")["artists"]["total_exact"] is True
 
     def test_tracks_match_title_and_artists(self, catalogue):
         assert names("track", "joga") == ["Jóga"]
@@ -99,12 +112,12 @@ class TestSqlite:
     @pytest.mark.parametrize("query", SYNTAX)
     @pytest.mark.parametrize("kind", ["artist", "album", "track"])
     def test_query_syntax_in_input_is_never_an_error(self, catalogue, kind, query):
-        ids, total = search.search_ids(kind, query, limit=10)
+        ids, total, _ = search.search_ids(kind, query, limit=10)
         assert len(ids) <= total
 
     def test_empty_queries_find_nothing(self, catalogue):
         for query in ("", "  ", "***", "-", '"'):
-            assert search.search_ids("artist", query, limit=10) == ([], 0)
+            assert search.search_ids("artist", query, limit=10) == ([], 0, True)
 
     def test_the_query_uses_the_fts_index(self, catalogue):
         with connection.cursor() as cursor:
@@ -209,7 +222,7 @@ Artist.objects.filter(name="Mogwai").update(name="Mono", search_key="mono")
 
 def artists(q, **kw):
     page = selectors.search(q, **kw)["artists"]
-    return {"names": [a["name"] for a in page["items"]], "total": page["total"]}
+    return {"names": [a["name"] for a in page["items"]], "total": page["total"], "exact": page["total_exact"]}
 
 queries = ["bjo", "BJÖRK", "Bjo\u0308rk", "sig ros", "ros sig", "jork", "AC/DC", "dc", "strasse", "straße", "mo", "mogwai", "bj"]
 out = {"artists": {q: artists(q) for q in queries}}
@@ -218,7 +231,10 @@ Artist.objects.create(name="Bjarne", sort_name="bjarne", search_key="bjarne")  #
 out["ranked"] = artists("bj")
 search.RANKED_MATCHES = 2  # three matches are now "broad": catalogue (id) order
 out["broad"] = artists("bj")
-search.RANKED_MATCHES = 2000
+search.COUNT_LIMIT = 2  # and counted up to two
+out["capped"] = artists("bj")
+out["capped_page"] = artists("bj", limit=1, offset=2)
+search.RANKED_MATCHES = search.COUNT_LIMIT = 2000
 out["tracks"] = [t["title"] for t in selectors.search("bjork")["tracks"]["items"]]
 out["albums"] = [a["title"] for a in selectors.search("homo bjö")["albums"]["items"]]
 errors = []
@@ -277,12 +293,16 @@ class TestPostgres:
     def test_bulk_writes_are_searchable_and_pages_work(self, pg):
         assert sorted(pg["artists"]["mo"]["names"]) == ["Mono", "Motörhead"]
         assert pg["artists"]["mogwai"]["total"] == 0
-        assert pg["artists"]["bj"] == {"names": ["Björk", "Bjorn Again"], "total": 2}
-        assert pg["paged"] == {"names": ["Bjorn Again"], "total": 2}
+        assert pg["artists"]["bj"] == {"names": ["Björk", "Bjorn Again"], "total": 2, "exact": True}
+        assert pg["paged"] == {"names": ["Bjorn Again"], "total": 2, "exact": True}
 
     def test_a_broad_query_comes_in_catalogue_order(self, pg):
-        assert pg["ranked"] == {"names": ["Bjarne", "Björk", "Bjorn Again"], "total": 3}
-        assert pg["broad"] == {"names": ["Björk", "Bjorn Again", "Bjarne"], "total": 3}
+        assert pg["ranked"] == {"names": ["Bjarne", "Björk", "Bjorn Again"], "total": 3, "exact": True}
+        assert pg["broad"] == {"names": ["Björk", "Bjorn Again", "Bjarne"], "total": 3, "exact": True}
+
+    def test_matches_are_counted_up_to_the_limit(self, pg):
+        assert pg["capped"] == {"names": ["Björk", "Bjorn Again", "Bjarne"], "total": 2, "exact": False}
+        assert pg["capped_page"] == {"names": ["Bjarne"], "total": 2, "exact": False}
 
     def test_albums_and_tracks(self, pg):
         assert pg["tracks"] == ["Jóga"]
