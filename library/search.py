@@ -47,7 +47,7 @@ RANKED_MATCHES = 2000  # rank by relevance up to this many matches, else catalog
 # instead of reading every matching row to count them (a 12,000-row count took 7 ms of a
 # PostgreSQL search, the capped one 3 ms). Nobody pages through thousands of results for
 # three letters; they type a fourth.
-COUNT_LIMIT = RANKED_MATCHES
+COUNT_LIMIT = RANKED_MATCHES  # not below RANKED_MATCHES
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as FTS5's unicode61 tokenizer splits
 
 
@@ -145,25 +145,32 @@ def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, using: str
     elif connection.vendor == "postgresql":
         where = f"{PG_DOCUMENT} @@ to_tsquery('simple', %s)"
         tsquery = pg_tsquery(terms)
-        count_sql = f"SELECT count(*) FROM (SELECT 1 FROM {index.table} WHERE {where} LIMIT %s) matches"
-        count_params = [tsquery, COUNT_LIMIT + 1]
-        page_sql = (
-            f"SELECT id FROM {index.table} WHERE {where} "
-            f"ORDER BY ts_rank({PG_DOCUMENT}, to_tsquery('simple', %s)) DESC, {index.sort}, id LIMIT %s OFFSET %s"
+        # One pass over the first COUNT_LIMIT + 1 matches counts them and, when they are few
+        # enough, ranks them: the page comes with its count. (A broad query's filter is
+        # false, so nothing is ranked; its page is then read in catalogue order.)
+        count_sql = (
+            f"WITH m AS MATERIALIZED (SELECT id, {index.sort} AS sort, {PG_DOCUMENT} AS document "
+            f"FROM {index.table} WHERE {where} LIMIT %s) "
+            "SELECT (SELECT count(*) FROM m), ARRAY(SELECT id FROM m WHERE (SELECT count(*) FROM m) <= %s "
+            "ORDER BY ts_rank(document, to_tsquery('simple', %s)) DESC, sort, id LIMIT %s OFFSET %s)"
         )
-        page_params = [tsquery, tsquery, limit, offset]
+        count_params = [tsquery, COUNT_LIMIT + 1, RANKED_MATCHES, tsquery, limit, offset]
+        page_sql = ""  # ranked with the count
+        page_params = []
         broad_sql = f"SELECT id FROM {index.table} WHERE {where} ORDER BY id LIMIT %s OFFSET %s"
         broad_params = [tsquery, limit, offset]
     else:  # pragma: no cover - settings accept SQLite and PostgreSQL only
         raise NotImplementedError(f"search is not implemented for {connection.vendor}")
     with connection.cursor() as cursor:
         cursor.execute(count_sql, count_params)
-        counted = cursor.fetchone()[0]
+        counted, *ranked = cursor.fetchone()
         exact = counted <= COUNT_LIMIT
         total = min(counted, COUNT_LIMIT)
         if exact and total <= offset:
             return Matches([], total, exact)
         if exact and total <= RANKED_MATCHES:
+            if ranked:
+                return Matches(list(ranked[0]), total, exact)
             cursor.execute(page_sql, page_params)
         else:
             cursor.execute(broad_sql, broad_params)
