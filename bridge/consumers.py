@@ -145,6 +145,39 @@ def transport_backlog(protocol: Any) -> int | None:
         return None  # not a plain TCP transport (e.g. TLS terminated by daphne itself)
 
 
+def write_frame(transport: Any, frame: bytes, send_now: bool = True) -> None:
+    """Write ready frame bytes to a connection's Twisted transport.
+
+    ``send_now``, the transport holding nothing unsent and a plain TCP connection: the
+    bytes go to the socket at once. Twisted's ``write`` would buffer them, register the
+    socket with the event loop, send on the next turn and unregister it (two
+    ``epoll_ctl`` calls and a callback per connection per event: with 1,000 connections
+    that was most of a bridge's work, ``bench fanout``). What the socket does not take
+    goes through ``write`` as usual, after it. TLS and other transports always use
+    ``write``; so do bursts (``send_now`` False), where Twisted's buffering sends many
+    frames in one call.
+    """
+    if (send_now and _TCP is not None and type(transport) is _TCP and transport.connected
+            and not transport.disconnecting):
+        if not transport._tempDataLen and len(transport.dataBuffer) == transport.offset:
+            try:
+                sent = transport.socket.send(frame)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                sent = 0  # Twisted notices the broken connection on its own write
+            if sent == len(frame):
+                return
+            frame = frame[sent:]
+    transport.write(frame)
+
+
+try:
+    from twisted.internet.tcp import Server as _TCP  # daphne's accepted connections
+except ImportError:  # pragma: no cover - daphne always brings Twisted
+    _TCP = None
+
+
 # -- the bus monitor --------------------------------------------------------------------------
 
 
@@ -322,6 +355,7 @@ class _Group:
         self.ready: asyncio.Future = loop.create_future()
         self.channel: str | None = None
         self.task: asyncio.Task | None = None
+        self.last_event = 0.0  # time.monotonic() of the last event delivered
 
 
 class LocalGroups:
@@ -398,15 +432,22 @@ class LocalGroups:
             return
         STATS["events_fanned_out"] += 1
         frame = ws_text_frame(text.encode("utf-8")) if DIRECT_WRITES else None
+        # An event on its own goes out to each socket at once; in a burst (the previous event
+        # came less than BURST_GAP ago) the frames are left to Twisted, which sends all that
+        # piled up for a connection in one call on the next turn of the loop.
+        now = time.monotonic()
+        send_now = now - entry.last_event >= BURST_GAP
+        entry.last_event = now
         for consumer in list(entry.members):
             try:
-                await consumer.emit(text, droppable=True, frame=frame)
+                await consumer.emit(text, droppable=True, frame=frame, send_now=send_now)
             except Exception:
                 logger.exception("could not deliver an event to a connection")
 
 
 GROUPS = LocalGroups()
 DIRECT_WRITES = True  # set from WS_DIRECT_WRITES when the first connection opens
+BURST_GAP = 0.005  # seconds between a group's events under which they count as a burst
 
 
 def ws_text_frame(data: bytes) -> bytes:
@@ -786,20 +827,22 @@ class BusConsumer(AsyncWebsocketConsumer):
             text = encode(error_frame(frame.get("id"), Internal()))
         await self.emit(text, droppable=droppable)
 
-    async def emit(self, text: str, *, droppable: bool = False, frame: bytes | None = None) -> None:
+    async def emit(self, text: str, *, droppable: bool = False, frame: bytes | None = None,
+                   send_now: bool = True) -> None:
         """``send_frame`` for a frame already encoded (group events are encoded once per process).
 
         ``frame``: the same text as a ready WebSocket frame. When the connection is a plain
         open daphne connection with nothing queued, it is written straight to the socket's
         transport: one event to 1,000 connections then costs 1,000 buffer appends instead of
         1,000 trips through daphne's and autobahn's send paths (``bench fanout``).
+        ``send_now``: see ``write_frame``.
         """
         if self.closing or (droppable and not self.ready):
             return
         if not self.outbox and not self.congested():
             self.congested_since = None
             if frame is not None and self.can_write_directly(len(frame)):
-                self.protocol.transport.write(frame)
+                write_frame(self.protocol.transport, frame, send_now)
                 return
             await self.base_send({"type": "websocket.send", "text": text})
             return
