@@ -94,7 +94,7 @@ from django.utils import timezone
 from library import covers
 from library.models import Album, Artist, Genre, Library, ScanRun, Track, TrackArtist
 from library.tags import TrackTags, UnreadableFile, find_folder_cover, read_tags
-from library.text import fold, search_key, sort_key
+from library.text import fold, search_key, sort_key, sort_key_of_folded
 
 logger = logging.getLogger(__name__)
 
@@ -277,13 +277,14 @@ def prepare(tags: TrackTags, size: int, cover: covers.CoverFile | None, path: st
     album_artist = next((n for n in (_clean(a, 500) for a in tags.album_artists) if n), artists[0])
     album = _clean(tags.album, 500) or UNKNOWN_ALBUM
     title = _clean(tags.title, 500) or _clean(os.path.splitext(os.path.basename(path))[0], 500) or "?"
+    folded_title = fold(title)  # titles rarely repeat: folded once, not cached
     parsed = Parsed(
         fingerprint="", format=_clean(tags.format, 10), codec=_clean(tags.codec, 20),
         duration_ms=max(0, min(int(tags.duration_ms or 0), 2**31 - 1)),
         bitrate=_positive(tags.bitrate, 2**31 - 1), sample_rate=_positive(tags.sample_rate, 2**31 - 1),
         channels=_positive(tags.channels, 32767),
-        title=title, sort_title=_clean(_sort_key(title), 500),
-        search_key=_clean(_search_key(title, *artists, album), 2000),
+        title=title, sort_title=_clean(sort_key_of_folded(folded_title), 500),
+        search_key=_clean(f"{folded_title} {_search_key(*artists, album)}", 2000),  # = search_key(title, *artists, album)
         artist_display=_clean(", ".join(artists), 1000), artists=artists,
         artist_mbid=_mbid(tags.musicbrainz_artist_id), album_artist=album_artist,
         album_artist_mbid=_mbid(tags.musicbrainz_albumartist_id), album=album, compilation=bool(tags.compilation),

@@ -186,7 +186,7 @@ class TestSearch:
         assert result["artists"]["items"] == [] and result["artists"]["total"] == 1
 
     def test_no_words_no_results(self, catalogue):
-        empty = {"items": [], "total": 0, "offset": 0, "limit": 50}
+        empty = {"items": [], "total": 0, "offset": 0, "limit": 50, "total_exact": True}
         assert selectors.search("  */- ") == {"artists": empty, "albums": empty, "tracks": empty}
 
 
