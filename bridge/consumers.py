@@ -33,8 +33,9 @@ Reliability (see the README's "Scaling out"):
 - Only the channel-layer message types below reach handlers, and a failing handler is
   logged without killing the connection.
 
-Close codes: 4401 unauthenticated (also: a token deleted, or its user deactivated, while
-connected; checked every ``WS_AUTH_RECHECK`` seconds); 4408 too slow (replies kept
+Close codes: 4401 unauthenticated (also: while connected, a token deleted, a browser
+session logged out, deleted or expired, the user deactivated, or the user's password
+changed; checked every ``WS_AUTH_RECHECK`` seconds, see ``AuthWatch``); 4408 too slow (replies kept
 waiting, the client is not reading); 4429 flood (the connection kept sending far beyond the rate limit after being
 told: its rate-limited frames outnumber its accepted ones by 200); 1013 try again later
 (the message bus was unreachable while connecting). WebSocket protocol violations
@@ -260,24 +261,132 @@ MONITOR = BusMonitor()
 
 
 def auth_recheck_seconds() -> float:
-    """WS_AUTH_RECHECK: seconds between checks that token-authenticated connections' tokens still exist (default 30)."""
+    """WS_AUTH_RECHECK: seconds between checks that connections' tokens and sessions are still valid (default 30)."""
     return max(0.5, float(settings.WS_AUTH_RECHECK))
+
+
+RECHECK_CHUNK = 500  # keys per query
 
 
 def _valid_tokens(keys: list[str]) -> set[str]:
     from rest_framework.authtoken.models import Token
 
     valid: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
+    for start in range(0, len(keys), RECHECK_CHUNK):
+        chunk = keys[start:start + RECHECK_CHUNK]
         valid.update(Token.objects.filter(key__in=chunk, user__is_active=True).values_list("key", flat=True))
     return valid
 
 
-class AuthWatch:
-    """Closes (4401) token-authenticated connections whose token was deleted or whose user was deactivated.
+def _session_data(keys: list[str]) -> dict[str, dict | None]:
+    """The data of those of these sessions that still exist and have not expired.
 
-    One query per ``WS_AUTH_RECHECK`` seconds for all of this process's token connections.
+    The database engine (``django.contrib.sessions.backends.db``, ``cached_db`` and their
+    subclasses, whose database row is the authority) is read in one query per
+    ``RECHECK_CHUNK`` keys; any other engine through its ``SessionStore`` API, one key at
+    a time. Errors reading the store propagate (the caller then closes nothing). A key
+    absent from the result is gone; one whose state could not be told maps to ``None``.
+    """
+    from importlib import import_module
+
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+    from django.utils import timezone
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    found: dict[str, dict | None] = {}
+    if issubclass(store_class, DatabaseStore):
+        model = store_class.get_model_class()
+        decoder = store_class()
+        now = timezone.now()
+        for start in range(0, len(keys), RECHECK_CHUNK):
+            chunk = keys[start:start + RECHECK_CHUNK]
+            rows = model.objects.filter(session_key__in=chunk, expire_date__gt=now).values_list("session_key", "session_data")
+            for key, data in rows:
+                found[key] = decoder.decode(data)
+        return found
+    for key in keys:
+        data = store_class(session_key=key).load()  # {} when missing or expired
+        if data:
+            found[key] = data
+        elif store_class().exists(key):
+            # Some engines (cache) answer {} when their backend fails; exists() raises then,
+            # or says the session is there: either way, not a reason to close anything.
+            found[key] = None
+    return found
+
+
+def _valid_sessions(watched: list[tuple[str, Any]]) -> set[tuple[str, Any]]:
+    """Which (session key, user id) pairs still authenticate that user, as Django's own
+    session authentication would: the session exists and has not expired, it is logged
+    in as that user, the user is active, and the session's auth hash still matches the
+    user's (it changes with the password). Sessions whose state could not be read count
+    as valid until the next round."""
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.core.exceptions import ValidationError
+    from django.utils.crypto import constant_time_compare
+
+    found = _session_data(sorted({key for key, _ in watched}))
+    user_model = get_user_model()
+    users: dict[Any, Any] = {}
+    user_ids = sorted({user_id for _, user_id in watched}, key=str)
+    for start in range(0, len(user_ids), RECHECK_CHUNK):
+        chunk = user_ids[start:start + RECHECK_CHUNK]
+        users.update((user.pk, user) for user in user_model._default_manager.filter(pk__in=chunk, is_active=True))
+
+    valid: set[tuple[str, Any]] = set()
+    for key, user_id in watched:
+        if key not in found:
+            continue  # logged out, deleted or expired
+        data = found[key]
+        if data is None:
+            valid.add((key, user_id))  # unknown this round
+            continue
+        try:
+            if user_model._meta.pk.to_python(data.get(SESSION_KEY)) != user_id:
+                continue  # logged out, or now someone else's session
+        except ValidationError:
+            continue
+        user = users.get(user_id)
+        if user is None:
+            continue  # deactivated or deleted
+        if hasattr(user, "get_session_auth_hash"):
+            stored = data.get(HASH_SESSION_KEY)
+            if not stored:
+                continue
+            hashes = [user.get_session_auth_hash()]
+            if hasattr(user, "get_session_auth_fallback_hash"):  # SECRET_KEY_FALLBACKS
+                hashes.extend(user.get_session_auth_fallback_hash())
+            if not any(constant_time_compare(stored, current) for current in hashes):
+                continue  # the password changed (or the session was tampered with)
+        valid.add((key, user_id))
+    return valid
+
+
+def _recheck(token_keys: list[str], sessions: list[tuple[str, Any]]) -> tuple[set[str] | None, set[tuple[str, Any]] | None]:
+    """One round of ``AuthWatch``, in one worker thread: the still-valid tokens and
+    (session key, user id) pairs; None for a kind whose check failed (logged)."""
+    tokens = valid_sessions = None
+    try:
+        tokens = _valid_tokens(token_keys) if token_keys else set()
+    except Exception as exc:
+        logger.warning("could not recheck connection tokens (%s)", exc)
+    try:
+        valid_sessions = _valid_sessions(sessions) if sessions else set()
+    except Exception as exc:
+        logger.warning("could not recheck connection sessions (%s)", exc)
+    return tokens, valid_sessions
+
+
+class AuthWatch:
+    """Closes (4401) connections whose credentials stopped being valid while connected.
+
+    Token connections: the token was deleted or its user deactivated. Browser (session)
+    connections: the session was logged out, deleted or expired, its user deactivated, or
+    the user's password changed (the session's auth hash no longer matches, as in Django's
+    own session authentication). One check per ``WS_AUTH_RECHECK`` seconds for all of
+    this process's connections, batched (one query per 500 tokens, and for the database
+    session engine one per 500 sessions plus one for their users); a check that fails
+    closes nothing and is retried next round. Closures count in ``STATS["closed_revoked"]``.
     """
 
     def __init__(self) -> None:
@@ -285,7 +394,7 @@ class AuthWatch:
         self.task: asyncio.Task | None = None
 
     def attach(self, consumer: "BusConsumer") -> None:
-        if not consumer.token_key:
+        if not consumer.token_key and not consumer.session_key:
             return
         self.consumers.add(consumer)
         loop = asyncio.get_running_loop()
@@ -293,25 +402,44 @@ class AuthWatch:
             self.task = loop.create_task(self.run())
 
     async def run(self) -> None:
-        from common.clients import run_sync
-
         while True:
             await asyncio.sleep(auth_recheck_seconds())
-            live = [c for c in list(self.consumers) if c.ready]
-            if not live:
-                continue
             try:
-                valid = await run_sync(_valid_tokens, sorted({c.token_key for c in live}))
+                await self.check()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
-                logger.warning("could not recheck connection tokens (%s)", exc)
+            except Exception:
+                logger.exception("connection credentials recheck failed")
+
+    async def check(self) -> None:
+        """One round: close the connections whose token or session is no longer valid."""
+        from common.clients import run_sync
+
+        live = [c for c in list(self.consumers) if c.ready and not c.closing]
+        if not live:
+            return
+        token_keys = sorted({c.token_key for c in live if c.token_key})
+        sessions = sorted({(c.session_key, c.user.pk) for c in live if c.session_key and not c.token_key}, key=str)
+        try:
+            tokens, valid_sessions = await run_sync(_recheck, token_keys, sessions)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("could not recheck connection credentials (%s)", exc)
+            return
+        for consumer in live:
+            if not consumer.ready or consumer.closing:
                 continue
-            for consumer in live:
-                if consumer.token_key not in valid and consumer.ready:
-                    STATS["closed_revoked"] += 1
-                    logger.info("closing a connection whose token was revoked")
-                    await consumer.close(code=CLOSE_UNAUTHENTICATED)
+            if consumer.token_key:
+                if tokens is None or consumer.token_key in tokens:
+                    continue
+                logger.info("closing a connection whose token was revoked")
+            else:
+                if valid_sessions is None or (consumer.session_key, consumer.user.pk) in valid_sessions:
+                    continue
+                logger.info("closing a connection whose session is no longer valid")
+            STATS["closed_revoked"] += 1
+            await consumer.close(code=CLOSE_UNAUTHENTICATED)
 
 
 AUTH_WATCH = AuthWatch()
@@ -485,6 +613,7 @@ class BusConsumer(AsyncWebsocketConsumer):
     direct: bool | None = None
     ready = False
     token_key: str | None = None
+    session_key: str | None = None  # the Django session a browser connection authenticated with
     closing = False
     device: str | None = None
 
@@ -581,6 +710,7 @@ class BusConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TRY_AGAIN)
             return
         self.token_key = self.presented_token()
+        self.session_key = self.presented_session()
         self.runner = asyncio.create_task(self.run_requests())
         tail.ensure_running()
         MONITOR.attach(self)
@@ -601,6 +731,13 @@ class BusConsumer(AsyncWebsocketConsumer):
             return None
         scheme, _, key = (header(self.scope, b"authorization") or "").partition(" ")
         return key.strip() or None
+
+    def presented_session(self) -> str | None:
+        """The key of the Django session this connection authenticated with (None for a token)."""
+        if self.scope.get("auth_method") != "session":
+            return None
+        session = self.scope.get("session")
+        return getattr(session, "session_key", None) or None
 
     def default_groups(self) -> list[str]:
         groups = [GROUP_EVERYONE, group_for_user(self.user.pk)]

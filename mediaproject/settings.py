@@ -247,7 +247,7 @@ WS_RATE_BURST = env_number("WS_RATE_BURST", 60, cast=int, minimum=1)
 # WS_MAX_PENDING_EVENTS: events that may wait for a slow client before they are dropped
 # and the client is told to resync (``bridge.consumers``).
 WS_MAX_PENDING_EVENTS = env_number("WS_MAX_PENDING_EVENTS", 1000, cast=int, minimum=1)
-# WS_AUTH_RECHECK: seconds between checks that token connections' tokens still exist.
+# WS_AUTH_RECHECK: seconds between checks that connections' tokens and browser sessions are still valid.
 WS_AUTH_RECHECK = env_number("WS_AUTH_RECHECK", 30.0, minimum=0.5)
 # WS_DIRECT_WRITES: 1 writes group events' frames straight to the socket's transport,
 # 0 sends them through daphne's send path.
