@@ -471,16 +471,6 @@ class ParsePool:
                 multiprocessing.current_process().daemon = True
 
 
-def parallel_parse(items: Iterable[tuple[str, int]], workers: int | None = None,
-                   parse: Callable[[list], list] | None = None, ahead: int = 2 * BATCH_SIZE) -> Iterator[tuple]:
-    """Results of ``PARSE`` over ``items``, in order (a ``ParsePool`` over a known list)."""
-    with ParsePool(workers, parse, ahead) as pool:
-        for item in items:
-            pool.add(item)
-        for _, result in pool.results():
-            yield result
-
-
 # --------------------------------------------------------------------------- walking
 
 
@@ -1420,7 +1410,7 @@ def tracker_for(library: Library):
 __all__ = [
     "AUDIO_EXTENSIONS", "BATCH_SIZE", "LEASE_SECONDS", "PARSE", "Parsed", "ScanFailed", "Scanner", "Walk",
     "acquire_lease", "default_workers", "fingerprint", "insert_rows", "is_inside", "lease_active", "load_catalogue",
-    "parallel_parse", "parse_file", "path_from_db", "path_to_db", "path_to_text", "prepare", "read_folder_image",
+    "ParsePool", "parse_file", "path_from_db", "path_to_db", "path_to_text", "prepare", "read_folder_image",
     "release_lease", "renew_lease", "run", "sweep_artists", "sweep_catalogue", "sweep_genres", "text_to_path",
     "track_file", "tracker_for", "update_rows", "walk",
 ]
