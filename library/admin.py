@@ -1,7 +1,12 @@
-"""Library management in the admin: libraries (with "Scan now"), scan runs, and the catalogue.
+"""Library management in the admin: libraries (with "Scan now"), scan runs, the catalogue,
+and users' Subsonic credentials.
 
 The catalogue (artists, albums, tracks, genres, cover art) mirrors the files and is
 written by scans, so it is read-only here: fix tags in the files and scan again.
+
+Subsonic credentials are set by their users (the ``subsonic_password`` command, the API);
+the admin only lists them and can delete one, which revokes that user's Subsonic access.
+Their secrets (the encrypted password, the API key's digest and hint) are never shown.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 
 from common.errors import BusError
 
-from .models import Album, Artist, CoverArt, Genre, Library, ScanRun, Track
+from .models import Album, Artist, CoverArt, Genre, Library, ScanRun, SubsonicCredential, Track
 
 # Only these are served from the admin's origin as they are; anything else (an embedded
 # picture claiming text/html or SVG) is sent as a download.
@@ -283,3 +288,30 @@ class CoverArtAdmin(CoverPreviewMixin, ReadOnlyAdmin):
         response["Cache-Control"] = "private, max-age=86400"
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
+
+
+# -- users' Subsonic credentials ------------------------------------------------------------
+
+
+@admin.register(SubsonicCredential)
+class SubsonicCredentialAdmin(ReadOnlyAdmin):
+    """Who has Subsonic credentials, since when, last used; delete one to revoke it."""
+
+    list_display = ("user", "password_set", "api_key_set", "created", "updated", "last_used")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    ordering = ("user__username",)
+    fields = ("user", "password_set", "api_key_set", "created", "updated", "last_used")
+    readonly_fields = fields
+    exclude = ("password_encrypted", "api_key_hash", "api_key_hint")  # secrets: never in a form
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)  # revoking is allowed
+
+    @admin.display(description="password set", boolean=True)
+    def password_set(self, credential: SubsonicCredential) -> bool:
+        return bool(credential.password_encrypted)
+
+    @admin.display(description="API key set", boolean=True)
+    def api_key_set(self, credential: SubsonicCredential) -> bool:
+        return bool(credential.api_key_hash)

@@ -19,6 +19,10 @@ Shapes:
 - now playing: ``{user: user ref, device, track: track dict, started_at, minutes_ago}``.
 - bookmark: ``{track: track dict, position_ms, comment, created, updated}``.
 
+Album rankings (``album_ids_by_rating``, ``album_ids_by_plays``) return bare album ids, a
+page of them, for the caller to build (Subsonic's getAlbumList types highest, frequent and
+recent).
+
 Playlist indexes are 0-based ranks in the playlist's order. Other users' private playlists
 do not exist for the caller (``NotFound``); others' public playlists can be read, not
 changed (``Forbidden``).
@@ -63,6 +67,7 @@ NOW_PLAYING_MARGIN = timedelta(minutes=5)
 NOW_PLAYING_UNKNOWN = timedelta(minutes=10)
 CHUNK = 500  # ids per IN (...) query
 MAX_ID = 2**63 - 1  # the largest id either database stores
+ALBUM_PLAY_ORDERS = ("frequent", "recent")  # album_ids_by_plays
 
 
 # -- argument checks ------------------------------------------------------------------------
@@ -101,6 +106,11 @@ def _lookup_ids(values: Iterable[Any], what: str) -> list[int]:
     if isinstance(values, (str, bytes, dict)):
         raise InvalidPayload(f"Send a list of {what} ids.")
     return sorted({_int(value, f"{what} id", low=1) for value in values if type(value) is not int or value <= MAX_ID})
+
+
+def _window(offset: Any, size: Any) -> tuple[int, int]:
+    """``(offset, size)`` of a page of ids, both integers >= 0."""
+    return _int(offset, "offset", low=0), _int(size, "size", low=0)
 
 
 def _kind(kind: Any) -> str:
@@ -467,6 +477,14 @@ def rating_get_many(user, kind: str, ids: Iterable[int]) -> dict[int, int]:
     return result
 
 
+def album_ids_by_rating(user, albums: QuerySet, *, offset: int, size: int) -> list[int]:
+    """Ids of those of ``albums`` the user rated, highest rated first (then the most recently
+    rated, then by id): ``size`` of them from ``offset``."""
+    offset, size = _window(offset, size)
+    rated = Rating.objects.filter(user=user, kind="album", album__in=albums).order_by("-rating", "-updated", "album_id")
+    return list(rated.values_list("album_id", flat=True)[offset:offset + size])
+
+
 # -- plays and now playing -----------------------------------------------------------------
 
 
@@ -542,6 +560,21 @@ def play_stats(user, track_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         )
         result.update((row["track_id"], {"count": row["count"], "last_played": _iso(row["last"])}) for row in rows)
     return result
+
+
+def album_ids_by_plays(user, albums: QuerySet, *, order: str, offset: int, size: int) -> list[int]:
+    """Ids of those of ``albums`` the user played, ``size`` of them from ``offset``. ``order``:
+    ``"frequent"`` (submitted plays of the album's tracks, most first, then the latest play,
+    then by id) or ``"recent"`` (the latest play, submitted or not, first, then by id)."""
+    if order not in ALBUM_PLAY_ORDERS:
+        raise InvalidPayload(f"Unknown order {order!r}; use one of: {', '.join(ALBUM_PLAY_ORDERS)}.")
+    offset, size = _window(offset, size)
+    plays = Play.objects.filter(user=user, track__album__in=albums).values("track__album")
+    if order == "frequent":
+        ranked = plays.filter(submission=True).annotate(n=Count("id"), last=Max("played_at")).order_by("-n", "-last", "track__album")
+    else:
+        ranked = plays.annotate(last=Max("played_at")).order_by("-last", "track__album")
+    return [row["track__album"] for row in ranked[offset:offset + size]]
 
 
 def now_playing_list() -> list[dict[str, Any]]:

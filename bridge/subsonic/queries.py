@@ -1,12 +1,14 @@
 """Queries only the Subsonic API needs (its list types have no counterpart elsewhere).
 
-Everything else comes from ``library.selectors`` and ``library.userdata``. These return
+Everything else comes from ``library.selectors`` and ``library.userdata`` (user data,
+ratings and plays included, is only ever read through ``library.userdata``). These return
 catalogue dicts built by the selectors' own builders, so a Subsonic album or track is the
 same dict REST and WebSocket clients get, with a fixed number of queries per call.
 
 - ``albums_by_ids`` / ``tracks_by_ids``: catalogue dicts in the order of the ids given.
 - ``album_ids_for_list``: the getAlbumList types the shared ``album_list`` has no order for
-  (random, highest, frequent, recent, alphabeticalByArtist, byYear ranges).
+  (random, alphabeticalByArtist, byYear ranges; highest, frequent and recent through
+  ``userdata.album_ids_by_rating`` / ``album_ids_by_plays``, within the music folder).
 - ``track_page``: every track (or a genre's), paged in catalogue order (getSongsByGenre,
   the empty search that clients use to sync the whole library).
 - ``random_track_ids``, ``lyrics_track``, ``artist_cover``.
@@ -15,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from library import selectors
+from library import selectors, userdata
 from library.models import Album, CoverArt, Track
 
 albums_by_ids = selectors.albums_by_ids
@@ -37,8 +39,6 @@ def album_ids_for_list(kind: str, *, user, offset: int, size: int, from_year: in
                        to_year: int | None = None, library: int | None = None) -> list[int]:
     """Album ids for the getAlbumList types ``random``, ``highest``, ``frequent``, ``recent``,
     ``alphabeticalByArtist`` and ``byYear`` (``from_year`` > ``to_year`` lists newest first)."""
-    from library.models import Play, Rating
-
     albums = _in_library(Album.objects.all(), library)
     if kind == "random":
         return list(albums.order_by("?").values_list("id", flat=True)[:size])
@@ -51,16 +51,10 @@ def album_ids_for_list(kind: str, *, user, offset: int, size: int, from_year: in
         ordered = ordered.order_by("-year", "sort_title", "id") if from_year > to_year else ordered.order_by("year", "sort_title", "id")
         return list(ordered.values_list("id", flat=True)[offset:offset + size])
     if kind == "highest":
-        rated = Rating.objects.filter(user=user, kind="album", album__in=albums).order_by("-rating", "-updated", "album_id")
-        return list(rated.values_list("album_id", flat=True)[offset:offset + size])
-    plays = Play.objects.filter(user=user, track__album__in=albums).values("track__album")
-    if kind == "frequent":
-        ranked = plays.filter(submission=True).annotate(n=Count("id"), last=Max("played_at")).order_by("-n", "-last", "track__album")
-    elif kind == "recent":
-        ranked = plays.annotate(last=Max("played_at")).order_by("-last", "track__album")
-    else:  # pragma: no cover - the view checks the type first
-        raise ValueError(kind)
-    return [row["track__album"] for row in ranked[offset:offset + size]]
+        return userdata.album_ids_by_rating(user, albums, offset=offset, size=size)
+    if kind in ("frequent", "recent"):
+        return userdata.album_ids_by_plays(user, albums, order=kind, offset=offset, size=size)
+    raise ValueError(kind)  # pragma: no cover - the view checks the type first
 
 
 def track_page(*, offset: int, limit: int, genre: str | None = None, library: int | None = None) -> list[dict[str, Any]]:

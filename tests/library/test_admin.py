@@ -1,4 +1,5 @@
-"""The library admin: libraries with "Scan now", scan runs, the read-only catalogue, cover images.
+"""The library admin: libraries with "Scan now", scan runs, the read-only catalogue, cover images,
+Subsonic credentials (listed and revocable, secrets never shown).
 
 ``orchestrator.services`` and ``library.covers`` belong to the scanner; the admin imports
 them lazily, so these tests put stand-ins in ``sys.modules``.
@@ -13,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from common.errors import Conflict
-from library.models import Artist, Library, ScanRun
+from library.models import Artist, Library, ScanRun, SubsonicCredential
 
 from . import factories as f
 
@@ -204,3 +205,67 @@ class TestCoverImage:
         make_user("bob")
         client.login(username="bob", password="correct horse battery")
         assert client.get(url, **HOST).status_code == 302
+
+
+class TestSubsonicCredentials:
+    URL = "/admin/library/subsoniccredential/"
+
+    @pytest.fixture
+    def bob(self, make_user):
+        """Bob with a Subsonic password and API key; returns (user, credential, secrets to hide)."""
+        from bridge.subsonic import credentials
+
+        user = make_user("bob")
+        password = credentials.password_reset(user)
+        key = credentials.api_key_reset(user)
+        SubsonicCredential.objects.filter(user=user).update(api_key_hint="HiNtQx7")  # unmistakable in a page
+        credential = SubsonicCredential.objects.get(user=user)
+        hidden = [password, key, credential.password_encrypted, credential.password_encrypted.removeprefix("fernet:"),
+                  credential.api_key_hash, "HiNtQx7"]
+        return user, credential, hidden
+
+    def test_list_and_view_show_the_user_and_times_never_the_secrets(self, admin_client, bob, make_user):
+        user, credential, hidden = bob
+        make_user("carol")
+        SubsonicCredential.objects.create(user=make_user("dave"))  # no password, no API key
+        page = get(admin_client, self.URL)
+        assert "bob" in page and "dave" in page and "carol" not in page
+        assert "last used" in page.lower() and "updated" in page.lower()
+        detail = get(admin_client, f"{self.URL}{credential.pk}/change/")
+        assert "bob" in detail
+        for text in (page, detail):
+            assert not [secret for secret in hidden if secret in text]
+            assert "password_encrypted" not in text and "api_key_hash" not in text and "api_key_hint" not in text
+
+    def test_search_by_username(self, admin_client, bob, make_user):
+        SubsonicCredential.objects.create(user=make_user("dave"))
+        page = get(admin_client, self.URL, q="BO")
+        assert "bob" in page and "dave" not in page
+
+    def test_no_adding_and_no_editing(self, admin_client, bob):
+        user, credential, _ = bob
+        assert admin_client.get(f"{self.URL}add/", **HOST).status_code == 403
+        assert admin_client.post(f"{self.URL}add/", {"user": user.pk}, **HOST).status_code == 403
+        response = admin_client.post(
+            f"{self.URL}{credential.pk}/change/", {"password_encrypted": "fernet:changed", "api_key_hint": "x"}, **HOST
+        )
+        assert response.status_code == 403
+        fresh = SubsonicCredential.objects.get(pk=credential.pk)
+        assert (fresh.password_encrypted, fresh.api_key_hash) == (credential.password_encrypted, credential.api_key_hash)
+
+    def test_delete_revokes_the_credential_and_keeps_the_user(self, admin_client, bob):
+        from bridge.subsonic import credentials
+
+        user, credential, hidden = bob
+        confirm = get(admin_client, f"{self.URL}{credential.pk}/delete/")
+        assert not [secret for secret in hidden if secret in confirm]
+        response = admin_client.post(f"{self.URL}{credential.pk}/delete/", {"post": "yes"}, **HOST)
+        assert response.status_code == 302
+        assert not SubsonicCredential.objects.exists()
+        user.refresh_from_db()  # the account itself stays
+        assert credentials.show(user)["password"] is None
+
+    def test_staff_without_permissions_cannot_see_them(self, client, make_user, bob):
+        make_user("staff", staff=True)
+        client.login(username="staff", password="correct horse battery")
+        assert client.get(self.URL, **HOST).status_code == 403

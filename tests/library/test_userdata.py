@@ -1,5 +1,6 @@
 """Per-user data services: playlists (order, permissions, limits), favourites, ratings,
-plays and now playing (expiry), bookmarks; cascades when a track goes."""
+plays and now playing (expiry), album rankings by rating and plays, bookmarks; cascades
+when a track goes."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from common.errors import Forbidden, InvalidPayload, NotFound
 from library import userdata
-from library.models import Bookmark, Favourite, NowPlaying, Play, Playlist, PlaylistEntry, Rating, Track
+from library.models import Album, Bookmark, Favourite, NowPlaying, Play, Playlist, PlaylistEntry, Rating, Track
 
 from . import factories as f
 
@@ -387,6 +388,85 @@ class TestPlays:
         with pytest.raises(error):
             userdata.play_record(alice, kwargs.pop("track_id"), **kwargs)
         assert not Play.objects.exists() and not NowPlaying.objects.exists()
+
+
+class TestAlbumRankings:
+    """``album_ids_by_rating`` / ``album_ids_by_plays``: Subsonic's highest, frequent, recent."""
+
+    @pytest.fixture
+    def more(self, cat):
+        """Four more albums of Björk's, one track each (ids ascending in this order)."""
+        albums = {name: f.album(name, cat["bjork"]) for name in ("Homogenic", "Vespertine", "Medulla", "Volta")}
+        return {name: (album, f.track(f"{name} track", album, number=1)) for name, album in albums.items()}
+
+    BASE = datetime(2024, 5, 1, 12, 0, tzinfo=dt_timezone.utc)
+
+    def play(self, user, track, minute: int, *, submission: bool = True) -> None:
+        Play.objects.create(user=user, track=track, played_at=self.BASE + timedelta(minutes=minute), submission=submission)
+
+    def test_by_rating_highest_then_latest_rated_then_id(self, alice, bob, cat, more, django_assert_num_queries):
+        debut, post, homogenic, vespertine = cat["debut"], cat["post"], more["Homogenic"][0], more["Vespertine"][0]
+        for album, rating in ((post, 5), (homogenic, 5), (debut, 3), (vespertine, 3)):
+            userdata.rating_set(alice, "album", album.pk, rating)
+        base = self.BASE
+        stamps = {post: base + timedelta(minutes=1), homogenic: base + timedelta(minutes=2), debut: base, vespertine: base}
+        for album, when in stamps.items():
+            Rating.objects.filter(user=alice, album=album).update(updated=when)
+        userdata.rating_set(alice, "track", cat["c"].pk, 5)  # a track's rating is not its album's
+        userdata.rating_set(bob, "album", more["Volta"][0].pk, 5)  # another user's rating does not count
+        albums = Album.objects.all()
+        with django_assert_num_queries(1):
+            found = userdata.album_ids_by_rating(alice, albums, offset=0, size=50)
+        assert found == [homogenic.pk, post.pk, debut.pk, vespertine.pk]
+        assert userdata.album_ids_by_rating(alice, albums, offset=1, size=2) == [post.pk, debut.pk]
+        assert userdata.album_ids_by_rating(alice, albums, offset=4, size=10) == []
+        assert userdata.album_ids_by_rating(alice, albums, offset=0, size=0) == []
+        assert userdata.album_ids_by_rating(bob, albums, offset=0, size=10) == [more["Volta"][0].pk]
+        assert userdata.album_ids_by_rating(bob, Album.objects.none(), offset=0, size=10) == []
+        restricted = Album.objects.exclude(pk=homogenic.pk)
+        assert userdata.album_ids_by_rating(alice, restricted, offset=0, size=50) == [post.pk, debut.pk, vespertine.pk]
+
+    def test_by_plays_frequent_and_recent(self, alice, bob, cat, more, django_assert_num_queries):
+        post, debut = cat["post"], cat["debut"]
+        (homogenic, h), (vespertine, v), (medulla, m), (volta, vo) = more.values()
+        for minute, track in ((1, cat["a"]), (2, cat["b"]), (3, cat["a"])):
+            self.play(alice, track, minute)  # Post: 3 plays, the last at 3
+        for minute in (4, 5):
+            self.play(alice, cat["c"], minute)  # Debut: 2 plays, the last at 5
+        for minute in (1, 2):
+            self.play(alice, h, minute)  # Homogenic: 2 plays, the last at 2
+        self.play(alice, m, 0)  # Medulla and Volta: 1 play each, at the same time
+        self.play(alice, vo, 0)
+        self.play(alice, v, 9, submission=False)  # Vespertine: the latest play, but not submitted
+        for minute in range(10, 20):
+            self.play(bob, vo, minute)  # another user's plays do not count
+        albums = Album.objects.all()
+        with django_assert_num_queries(1):
+            frequent = userdata.album_ids_by_plays(alice, albums, order="frequent", offset=0, size=50)
+        assert frequent == [post.pk, debut.pk, homogenic.pk, medulla.pk, volta.pk]
+        with django_assert_num_queries(1):
+            recent = userdata.album_ids_by_plays(alice, albums, order="recent", offset=0, size=50)
+        assert recent == [vespertine.pk, debut.pk, post.pk, homogenic.pk, medulla.pk, volta.pk]
+        assert userdata.album_ids_by_plays(alice, albums, order="frequent", offset=1, size=2) == [debut.pk, homogenic.pk]
+        assert userdata.album_ids_by_plays(alice, albums, order="recent", offset=6, size=5) == []
+        assert userdata.album_ids_by_plays(bob, albums, order="frequent", offset=0, size=50) == [volta.pk]
+        assert userdata.album_ids_by_plays(bob, albums, order="recent", offset=0, size=50) == [volta.pk]
+        restricted = Album.objects.exclude(pk__in=[post.pk, vespertine.pk])
+        assert userdata.album_ids_by_plays(alice, restricted, order="frequent", offset=0, size=50) == [
+            debut.pk, homogenic.pk, medulla.pk, volta.pk]
+        assert userdata.album_ids_by_plays(alice, restricted, order="recent", offset=0, size=50) == [
+            debut.pk, homogenic.pk, medulla.pk, volta.pk]
+
+    @pytest.mark.parametrize("call", [
+        lambda user: userdata.album_ids_by_rating(user, Album.objects.all(), offset=-1, size=10),
+        lambda user: userdata.album_ids_by_rating(user, Album.objects.all(), offset=0, size="10"),
+        lambda user: userdata.album_ids_by_plays(user, Album.objects.all(), order="newest", offset=0, size=10),
+        lambda user: userdata.album_ids_by_plays(user, Album.objects.all(), order="recent", offset=None, size=10),
+        lambda user: userdata.album_ids_by_plays(user, Album.objects.all(), order="frequent", offset=0, size=-5),
+    ])
+    def test_bad_input(self, alice, call):
+        with pytest.raises(InvalidPayload):
+            call(alice)
 
 
 class TestNowPlaying:
