@@ -73,7 +73,7 @@ def _order(orders: dict[str, tuple], order: str) -> tuple:
 
 
 def _artists() -> QuerySet:
-    return Artist.objects.annotate(album_count=Count("albums"))
+    return Artist.objects.annotate(album_count=_count(Album, "album_artist_id"))
 
 
 def _by_ids(ids: list[int], dicts) -> list[dict[str, Any]]:
@@ -322,11 +322,14 @@ _TRACK_DETAILS = ("track_total", "disc_total", "lyrics", "musicbrainz_track_id",
 # -- genres ---------------------------------------------------------------------------------
 
 
-def _count(through) -> Coalesce:
+def _count(model, field: str) -> Coalesce:
+    """How many ``model`` rows point at the outer row through ``field``: an index lookup per
+    outer row, where a join and GROUP BY read the whole table (PostgreSQL chose a hash join
+    over every album to count the albums of the 50 artists of a search page: 2.3 ms)."""
     counted = (
-        through.objects.filter(genre_id=OuterRef("pk"))
+        model.objects.filter(**{field: OuterRef("pk")})
         .order_by()
-        .values("genre_id")
+        .values(field)
         .annotate(n=Count("*"))
         .values("n")
     )
@@ -337,8 +340,8 @@ def genre_list() -> list[dict[str, Any]]:
     """Genres in use, by name: ``[{id, name, album_count, track_count}]``."""
     genres = (
         Genre.objects.annotate(
-            album_count=_count(Album.genres.through),
-            track_count=_count(Track.genres.through),
+            album_count=_count(Album.genres.through, "genre_id"),
+            track_count=_count(Track.genres.through, "genre_id"),
         )
         .filter(Q(album_count__gt=0) | Q(track_count__gt=0))
         .order_by("name")
