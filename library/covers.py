@@ -148,19 +148,20 @@ def _write_atomically(target: Path, data: bytes, durable: bool) -> None:
         raise
 
 
-def write_cover_file(data: bytes, mime: str = "", *, durable: bool = True) -> CoverFile:
+def write_cover_file(data: bytes, mime: str = "", *, durable: bool = True, sha256: str = "") -> CoverFile:
     """Write the image under its content hash unless an intact copy is there; no database access.
 
     Written to a temporary file and renamed into place, so readers never see part of it.
     ``durable``: fsync before the rename. The scanner passes False (an fsync per new
     image would dominate a first scan): its images are copies of bytes that stay in the
     music files, and a cover file whose size is wrong is rewritten the next time the
-    image is stored (a full scan re-stores every one).
+    image is stored (a full scan re-stores every one). ``sha256``: the data's hex digest,
+    when the caller has it already.
     """
     if not data:
         raise ValueError("empty image")
     mime = sniff_mime(data, mime)
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     target = _file_for(sha, mime)
     try:
         intact = target.stat().st_size == len(data)

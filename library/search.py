@@ -131,51 +131,52 @@ def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, using: str
     if not terms:
         return Matches([], 0, True)
     connection = connections[using]
-    if connection.vendor == "sqlite":
-        match = fts_query(terms)
-        count_sql = f"SELECT count(*) FROM (SELECT 1 FROM {index.fts} WHERE {index.fts} MATCH %s LIMIT %s)"
-        count_params: list = [match, COUNT_LIMIT + 1]
-        page_sql = (
-            f"SELECT f.rowid FROM {index.fts} f JOIN {index.table} t ON t.id = f.rowid "
-            f"WHERE f.{index.fts} MATCH %s ORDER BY f.rank, t.{index.sort}, t.id LIMIT %s OFFSET %s"
-        )
-        broad_sql = f"SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH %s ORDER BY rowid LIMIT %s OFFSET %s"
-        page_params: list = [match, limit, offset]
-        broad_params = page_params
-    elif connection.vendor == "postgresql":
-        where = f"{PG_DOCUMENT} @@ to_tsquery('simple', %s)"
-        tsquery = pg_tsquery(terms)
-        # One pass over the first COUNT_LIMIT + 1 matches counts them and, when they are few
-        # enough, ranks them: the page comes with its count. (A broad query's filter is
-        # false, so nothing is ranked; its page is then read in catalogue order.)
-        count_sql = (
-            f"WITH m AS MATERIALIZED (SELECT id, {index.sort} AS sort, {PG_DOCUMENT} AS document "
-            f"FROM {index.table} WHERE {where} LIMIT %s) "
-            "SELECT (SELECT count(*) FROM m), ARRAY(SELECT id FROM m WHERE (SELECT count(*) FROM m) <= %s "
-            "ORDER BY ts_rank(document, to_tsquery('simple', %s)) DESC, sort, id LIMIT %s OFFSET %s)"
-        )
-        count_params = [tsquery, COUNT_LIMIT + 1, RANKED_MATCHES, tsquery, limit, offset]
-        page_sql = ""  # ranked with the count
-        page_params = []
-        broad_sql = f"SELECT id FROM {index.table} WHERE {where} ORDER BY id LIMIT %s OFFSET %s"
-        broad_params = [tsquery, limit, offset]
-    else:  # pragma: no cover - settings accept SQLite and PostgreSQL only
-        raise NotImplementedError(f"search is not implemented for {connection.vendor}")
     with connection.cursor() as cursor:
-        cursor.execute(count_sql, count_params)
-        counted, *ranked = cursor.fetchone()
-        exact = counted <= COUNT_LIMIT
-        total = min(counted, COUNT_LIMIT)
-        if exact and total <= offset:
-            return Matches([], total, exact)
-        if exact and total <= RANKED_MATCHES:
-            if ranked:
-                return Matches(list(ranked[0]), total, exact)
-            cursor.execute(page_sql, page_params)
-        else:
-            cursor.execute(broad_sql, broad_params)
-        ids = [row[0] for row in cursor.fetchall()]
-    return Matches(ids, total, exact)
+        if connection.vendor == "sqlite":
+            return _sqlite_ids(cursor, index, fts_query(terms), limit, offset)
+        if connection.vendor == "postgresql":
+            return _pg_ids(cursor, index, pg_tsquery(terms), limit, offset)
+    raise NotImplementedError(f"search is not implemented for {connection.vendor}")  # pragma: no cover
+
+
+def _counted(counted: int) -> tuple[int, bool]:
+    """(total, exact) from a count of at most COUNT_LIMIT + 1 matches."""
+    return min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
+
+
+def _sqlite_ids(cursor, index: Index, match: str, limit: int, offset: int) -> Matches:
+    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {index.fts} WHERE {index.fts} MATCH %s LIMIT %s)",
+                   [match, COUNT_LIMIT + 1])
+    total, exact = _counted(cursor.fetchone()[0])
+    if exact and total <= offset:
+        return Matches([], total, exact)
+    if exact and total <= RANKED_MATCHES:
+        cursor.execute(f"SELECT f.rowid FROM {index.fts} f JOIN {index.table} t ON t.id = f.rowid "
+                       f"WHERE f.{index.fts} MATCH %s ORDER BY f.rank, t.{index.sort}, t.id LIMIT %s OFFSET %s",
+                       [match, limit, offset])
+    else:
+        cursor.execute(f"SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH %s ORDER BY rowid LIMIT %s OFFSET %s",
+                       [match, limit, offset])
+    return Matches([row[0] for row in cursor.fetchall()], total, exact)
+
+
+def _pg_ids(cursor, index: Index, tsquery: str, limit: int, offset: int) -> Matches:
+    where = f"{PG_DOCUMENT} @@ to_tsquery('simple', %s)"
+    # One pass over the first COUNT_LIMIT + 1 matches counts them and, when they are few
+    # enough, ranks them: the page comes with its count. (A broad query's filter is false,
+    # so nothing is ranked; its page is then read in catalogue order.)
+    cursor.execute(
+        f"WITH m AS MATERIALIZED (SELECT id, {index.sort} AS sort, {PG_DOCUMENT} AS document "
+        f"FROM {index.table} WHERE {where} LIMIT %s) "
+        "SELECT (SELECT count(*) FROM m), ARRAY(SELECT id FROM m WHERE (SELECT count(*) FROM m) <= %s "
+        "ORDER BY ts_rank(document, to_tsquery('simple', %s)) DESC, sort, id LIMIT %s OFFSET %s)",
+        [tsquery, COUNT_LIMIT + 1, RANKED_MATCHES, tsquery, limit, offset])
+    counted, ranked = cursor.fetchone()
+    total, exact = _counted(counted)
+    if exact and (total <= RANKED_MATCHES or total <= offset):
+        return Matches(list(ranked), total, exact)  # (empty past the last match)
+    cursor.execute(f"SELECT id FROM {index.table} WHERE {where} ORDER BY id LIMIT %s OFFSET %s", [tsquery, limit, offset])
+    return Matches([row[0] for row in cursor.fetchall()], total, exact)
 
 
 # -- creating and dropping the index (migration 0002_search_index) ------------------------

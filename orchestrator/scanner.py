@@ -321,17 +321,17 @@ def read_folder_image(path: str) -> tuple:
 # usually embed the same picture, which is then written (and its file checked) once per
 # parser process. Emptied by ``ParsePool`` before each run, so a cover file removed
 # between scans is written again.
-_stored_covers: dict[tuple[str, bytes], covers.CoverFile] = {}
+_stored_covers: dict[tuple[str, str], covers.CoverFile] = {}
 _STORED_COVERS_MAX = 4096
 
 
 def _store_cover(data: bytes, mime: str) -> covers.CoverFile:
-    key = (mime, hashlib.sha256(data).digest())
-    stored = _stored_covers.get(key)
+    sha256 = hashlib.sha256(data).hexdigest()
+    stored = _stored_covers.get((mime, sha256))
     if stored is None:
         if len(_stored_covers) >= _STORED_COVERS_MAX:
             _stored_covers.clear()
-        stored = _stored_covers[key] = covers.write_cover_file(data, mime, durable=False)
+        stored = _stored_covers[mime, sha256] = covers.write_cover_file(data, mime, durable=False, sha256=sha256)
     return stored
 
 

@@ -29,16 +29,15 @@ def page_of(item: type[serializers.Serializer], *, search: bool = False) -> type
     with ``total_exact``: search totals count up to a limit)."""
     name = item.__name__.removesuffix("Serializer") + ("SearchPageSerializer" if search else "PageSerializer")
     if name not in _pages:
+        counted = f", counted up to {search_index.COUNT_LIMIT}" if search else ", on every page"
         fields = {
             "items": item(many=True),
-            "total": serializers.IntegerField(help_text="rows matching, on every page"),
+            "total": serializers.IntegerField(help_text="rows matching" + counted),
             "offset": serializers.IntegerField(),
             "limit": serializers.IntegerField(),
             "__module__": __name__,
         }
         if search:
-            fields["total"] = serializers.IntegerField(
-                help_text=f"rows matching, counted up to {search_index.COUNT_LIMIT}")
             fields["total_exact"] = serializers.BooleanField(
                 help_text=f"false when {search_index.COUNT_LIMIT} or more match: total is then a lower bound")
         _pages[name] = type(name, (serializers.Serializer,), fields)

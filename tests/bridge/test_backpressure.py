@@ -159,6 +159,30 @@ async def test_channel_messages_of_unexpected_types_are_dropped(make_user, ws_cl
     assert (await client.request("system.health.ping"))["ok"]
 
 
+async def test_an_event_on_its_own_is_sent_at_once_and_a_burst_is_left_to_the_buffer():
+    """Group events: one on its own goes straight to each socket (``send_now``); the ones
+    that follow it within ``BURST_GAP`` go through Twisted's buffer, which sends what piles up
+    for a connection in one call."""
+    from common.envelope import BUS_EVENT
+
+    entry = consumers._Group(asyncio.get_running_loop())
+    sent: list[tuple[bytes, bool]] = []
+
+    class Member:
+        async def emit(self, text, *, droppable, frame, send_now):
+            sent.append((frame, send_now))
+
+    entry.members.add(Member())
+    message = {"type": BUS_EVENT, "event": "tracker.action.applied", "payload": {"version": 1}}
+    for _ in range(3):
+        await consumers.GROUPS.deliver("g", entry, message)
+    entry.last_event -= 1  # a second of quiet
+    await consumers.GROUPS.deliver("g", entry, message)
+    assert [now for _, now in sent] == [True, False, False, True]
+    assert sent[0][0] == consumers.ws_text_frame(consumers.frame_text(
+        {"event": "tracker.action.applied", "payload": {"version": 1}}).encode())
+
+
 # -- a real daphne, a real slow socket ------------------------------------------------------
 
 BIG = list(range(1, 9001))  # a queue whose events are ~100 KB each

@@ -98,31 +98,23 @@ async def test_an_expired_session_closes_the_connection_4401(alice, ws_client):
     await assert_closed_4401(client)
 
 
-@pytest.mark.parametrize("engine", ["db", "cache"])
-async def test_deactivating_the_user_closes_the_connection_4401(settings, engine, alice, ws_client):
-    use_engine(settings, engine)
-    _http, cookie = await browser_login(alice)
-    client = await browser_connection(ws_client, cookie)
+def deactivate(user) -> None:
+    user.is_active = False
+    user.save(update_fields=["is_active"])
 
-    def deactivate():
-        alice.is_active = False
-        alice.save(update_fields=["is_active"])
 
-    await database_sync_to_async(deactivate)()
-    await assert_closed_4401(client)
+def change_password(user) -> None:
+    user.set_password("a brand new passphrase")
+    user.save()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-async def test_changing_the_password_closes_the_connection_4401(settings, engine, alice, ws_client):
+@pytest.mark.parametrize("change", [deactivate, change_password], ids=["deactivated", "new-password"])
+async def test_a_change_to_the_user_closes_the_connection_4401(settings, engine, change, alice, ws_client):
     use_engine(settings, engine)
     _http, cookie = await browser_login(alice)
     client = await browser_connection(ws_client, cookie)
-
-    def change_password():
-        alice.set_password("a brand new passphrase")
-        alice.save()
-
-    await database_sync_to_async(change_password)()
+    await database_sync_to_async(change)(alice)
     await assert_closed_4401(client)
 
 
