@@ -297,6 +297,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "bridge.api.errors.exception_handler",
+    # JSON only (the interactive docs are at /api/v1/docs/), written by orjson.
+    "DEFAULT_RENDERER_CLASSES": ["bridge.api.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
