@@ -11,6 +11,7 @@ the documented error shape.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
@@ -63,10 +64,22 @@ class AnyAccept(DefaultContentNegotiation):
 
 
 def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    """The validated data; ``invalid_payload`` (400) naming each bad field otherwise."""
+    """The validated data; ``invalid_payload`` (400) naming each bad field otherwise.
+
+    The serializer gets its class's fields made once (``_fields_of``) instead of the deep
+    copy DRF makes for every instance: that copy was three quarters of the time of parsing
+    a list's query (0.14 of 0.19 ms). Validation keeps nothing in the fields, and none of
+    the serializers parsed here reads a context.
+    """
     serializer = serializer_class(data=data)
+    serializer.__dict__["fields"] = _fields_of(serializer_class)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+@functools.cache
+def _fields_of(serializer_class: type[serializers.Serializer]):
+    return serializer_class().fields
 
 
 def reject_unknown(data: Any, allowed: set[str]) -> None:
