@@ -78,7 +78,8 @@ def _artists() -> QuerySet:
 
 def _by_ids(ids: list[int], dicts) -> list[dict[str, Any]]:
     """``dicts(id chunk)`` for every chunk of ``ids``, back in the ids' order (missing ones
-    left out, repeated ones repeated)."""
+    left out, repeated ones repeated). The chunks' queries are unordered: they are put in
+    order here."""
     ids = list(ids)
     by_id: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), IN_CHUNK):
@@ -88,17 +89,18 @@ def _by_ids(ids: list[int], dicts) -> list[dict[str, Any]]:
 
 def artists_by_ids(artist_ids: list[int]) -> list[dict[str, Any]]:
     """Artist dicts for these ids, in the ids' order."""
-    return _by_ids(artist_ids, lambda chunk: map(_artist, _artists().filter(pk__in=chunk).values(*_ARTIST_VALUES)))
+    return _by_ids(artist_ids, lambda chunk: map(_artist, _artists().filter(pk__in=chunk).order_by()
+                                                 .values(*_ARTIST_VALUES)))
 
 
 def albums_by_ids(album_ids: list[int]) -> list[dict[str, Any]]:
     """Album dicts for these ids, in the ids' order."""
-    return _by_ids(album_ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk)))
+    return _by_ids(album_ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk).order_by()))
 
 
 def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
     """Track dicts for these ids, in the ids' order."""
-    return _by_ids(track_ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk)))
+    return _by_ids(track_ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk).order_by()))
 
 
 # -- dict builders --------------------------------------------------------------------------
