@@ -16,8 +16,10 @@ Shapes (see the ``_artist``/``_album``/``_track`` builders):
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -106,6 +108,46 @@ def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
 # -- dict builders --------------------------------------------------------------------------
 
 
+def _linked(link: str, ids: list[int]) -> list[tuple]:
+    """The rows of a link query (``_LINKS``) for these ids, ``IN_CHUNK`` ids a query.
+
+    Written out rather than through the ORM: resolving an ``IN`` list of 50 ids was most
+    of the ORM's cost (a page's track artists: 0.70 -> 0.17 ms on SQLite, 1.2 -> 0.6 ms on
+    PostgreSQL). The columns are ids and names, which need no conversion."""
+    rows: list[tuple] = []
+    sql = _link_sql(link)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start:start + IN_CHUNK]
+            cursor.execute(sql.format(ids=", ".join(["%s"] * len(chunk))), chunk)
+            rows += cursor.fetchall()
+    return rows
+
+
+@functools.cache
+def _link_sql(link: str) -> str:
+    """``_LINKS[link]`` with the real table names (``{ids}``: the placeholders, filled per query)."""
+    qn = connection.ops.quote_name
+    tables = {
+        "track_artist": qn(TrackArtist._meta.db_table), "artist": qn(Artist._meta.db_table),
+        "track_genre": qn(Track.genres.through._meta.db_table), "album_genre": qn(Album.genres.through._meta.db_table),
+        "genre": qn(Genre._meta.db_table),
+    }
+    return _LINKS[link].format(ids="{ids}", **tables)
+
+
+# Per row: the owner's id, then what it links to; in each owner's order (artists in tag order,
+# genres by name).
+_LINKS = {
+    "track_artists": "SELECT l.track_id, l.artist_id, a.name FROM {track_artist} l JOIN {artist} a ON a.id = l.artist_id "
+                     "WHERE l.track_id IN ({ids}) ORDER BY l.track_id, l.position",
+    "track_genres": "SELECT l.track_id, g.name FROM {track_genre} l JOIN {genre} g ON g.id = l.genre_id "
+                    "WHERE l.track_id IN ({ids}) ORDER BY g.name",
+    "album_genres": "SELECT l.album_id, g.name FROM {album_genre} l JOIN {genre} g ON g.id = l.genre_id "
+                    "WHERE l.album_id IN ({ids}) ORDER BY g.name",
+}
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -128,10 +170,8 @@ def _album_dicts(albums: QuerySet, *extra: str) -> list[dict[str, Any]]:
     rows = list(albums.values(*_ALBUM_VALUES, *extra))
     ids = [row["id"] for row in rows]
     genres: dict[int, list[str]] = {pk: [] for pk in ids}
-    for start in range(0, len(ids), IN_CHUNK):
-        for album_id, name in (Album.genres.through.objects.filter(album_id__in=ids[start:start + IN_CHUNK])
-                               .order_by("genre__name").values_list("album_id", "genre__name")):
-            genres[album_id].append(name)
+    for album_id, name in _linked("album_genres", ids):
+        genres[album_id].append(name)
     return [{**_album(row, genres[row["id"]]), **{name: row[name] for name in extra}} for row in rows]
 
 
@@ -175,14 +215,10 @@ def _track_rows(tracks: QuerySet, *extra: str) -> list[tuple[dict[str, Any], dic
     ids = [row["id"] for row in rows]
     artists: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
     genres: dict[int, list[str]] = {pk: [] for pk in ids}
-    for start in range(0, len(ids), IN_CHUNK):
-        chunk = ids[start:start + IN_CHUNK]
-        for track_id, artist_id, name in (TrackArtist.objects.filter(track_id__in=chunk)
-                                          .order_by("track_id", "position").values_list("track_id", "artist_id", "artist__name")):
-            artists[track_id].append({"id": artist_id, "name": name})
-        for track_id, name in (Track.genres.through.objects.filter(track_id__in=chunk)
-                               .order_by("genre__name").values_list("track_id", "genre__name")):
-            genres[track_id].append(name)
+    for track_id, artist_id, name in _linked("track_artists", ids):
+        artists[track_id].append({"id": artist_id, "name": name})
+    for track_id, name in _linked("track_genres", ids):
+        genres[track_id].append(name)
     return [(_track(row, artists[row["id"]], genres[row["id"]]), row) for row in rows]
 
 

@@ -147,6 +147,18 @@ class TestTracks:
         assert {"lyrics", "musicbrainz", "replaygain", "track_total", "updated"} <= set(track)
         json.dumps(track)
 
+    def test_artists_in_tag_order_and_genres_by_name(self, catalogue):
+        """Neither alphabetical nor id order: Portishead before Björk, as tagged."""
+        made = f.track("Reversed", catalogue["mix"], artists=[catalogue["portishead"], catalogue["bjork"]], number=2,
+                       lib=catalogue["other"], genres=["Trip Hop", "Electronic"])
+        track = selectors.track_get(made.pk)
+        assert [a["name"] for a in track["artists"]] == ["Portishead", "Björk"]
+        assert track["genres"] == ["Electronic", "Trip Hop"]
+        [listed] = [t for t in selectors.album_get(catalogue["mix"].pk)["tracks"] if t["id"] == made.pk]
+        assert (listed["artists"], listed["genres"]) == (track["artists"], track["genres"])
+        [found] = selectors.tracks_by_ids([made.pk])
+        assert (found["artists"], found["genres"]) == (track["artists"], track["genres"])
+
     def test_cover_falls_back_to_the_album_cover(self, catalogue):
         debut_track = catalogue["debut"].tracks.first()
         hunter = catalogue["homogenic"].tracks.get(title="Hunter")
