@@ -6,17 +6,20 @@ PostgreSQL), for PostgreSQL, each on a fresh throwaway database (``tracker.bench
 
 1. builds a catalogue of N tracks directly in the database with ``bulk_create`` (N/100
    artists, N/10 albums, 40 genres; sort and search keys from ``library.text``; the search
-   index fills itself: SQLite's FTS5 triggers, PostgreSQL's trigram indexes);
+   index fills itself: SQLite's FTS5 triggers, PostgreSQL's full-text GIN indexes);
 2. times the bare selector calls (``library.selectors``) in one process on that database,
    and the same requests through Django's test ``Client`` in that process (the framework's
    cost without a network);
 3. starts a real ``daphne`` server on it (the embedded mode, as ``manage.py serve`` runs)
    and sends the same requests over HTTP/1.1 keep-alive with a token, one at a time;
 
-then prints p50 / p95 for album list, album detail, search and track detail, and the
-ratio of HTTP to the bare selector. Goals: p95 < 20 ms over HTTP, and HTTP <= 2x the
-selector. Every request is different (random offsets, ids and search prefixes from one
-seed), and both sides get the same sequence.
+then prints p50 / p95 for album list, album detail, search and track detail, the ratio
+of HTTP to the bare selector and what HTTP adds to it, and the same server's time for a
+request that runs no view and no query (an unknown URL's 404): the fixed cost of daphne,
+the hand-off to a request thread and Django's middleware, which every operation pays.
+Goals: p95 < 20 ms over HTTP, and HTTP <= 2x the selector. Every request is different
+(random offsets, ids and search prefixes from one seed), and both sides get the same
+sequence.
 """
 from __future__ import annotations
 
@@ -243,20 +246,28 @@ def measure_in_process(info: dict[str, Any], requests: int, seed: int, part: int
     return results
 
 
+# A request that runs no view and no query: the fixed cost of the server, Django's middleware
+# and URL resolution that every operation pays (its answer is a 404).
+FLOOR = "no view (404)"
+FLOOR_URL = "/api/v1/no-such-endpoint/"
+
+
 def measure_http(port: int, info: dict[str, Any], requests: int, seed: int, part: int = 0,
                  parts: int = 1) -> dict[str, list[float]]:
-    """The same requests over HTTP to a real server, one connection, keep-alive."""
+    """The same requests over HTTP to a real server, one connection, keep-alive; and as many
+    requests for ``FLOOR_URL``, under ``FLOOR``."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {info['token']}", "Accept": "application/json"}
 
-    def get(url):
+    def get(url, status=200):
         connection.request("GET", url, headers=headers)
         response = connection.getresponse()
         body = response.read()
-        assert response.status == 200, (url, response.status, body[:200])
+        assert response.status == status, (url, response.status, body[:200])
 
     results = {op: _timed([url for _, url in _round(calls, part, parts)], get)
                for op, calls in plan(info, requests, seed).items()}
+    results[FLOOR] = _timed([FLOOR_URL] * (WARMUP + len(results[OPERATIONS[0]])), lambda url: get(url, 404))
     connection.close()
     return results
 
@@ -336,7 +347,7 @@ def run(options: dict[str, Any], out) -> None:
             port = deployment.start(scaled=False)
             rounds = max(1, options["rounds"])
             local = {op: {"selector": [], "client": []} for op in OPERATIONS}
-            over_http: dict[str, list[float]] = {op: [] for op in OPERATIONS}
+            over_http: dict[str, list[float]] = {op: [] for op in (*OPERATIONS, FLOOR)}
             for part in range(rounds):
                 measured = _json_tail(deployment.manage(
                     "bench", "api", "--measure", json.dumps(info), "--requests", str(requests), "--seed", str(seed),
@@ -345,17 +356,23 @@ def run(options: dict[str, Any], out) -> None:
                 for op in OPERATIONS:
                     local[op]["selector"] += measured[op]["selector"]
                     local[op]["client"] += measured[op]["client"]
+                for op in over_http:
                     over_http[op] += timed[op]
             out.write(f"{'':14}{'bare selector':>20}{'Django test Client':>24}{'HTTP (daphne)':>20}"
-                      f"{'HTTP / selector':>20}\n")
-            out.write(f"{'':14}{'p50    p95 ms':>20}{'p50    p95 ms':>24}{'p50    p95 ms':>20}{'p50   p95':>20}\n")
+                      f"{'HTTP / selector':>20}{'HTTP adds':>12}\n")
+            out.write(f"{'':14}{'p50    p95 ms':>20}{'p50    p95 ms':>24}{'p50    p95 ms':>20}{'p50   p95':>20}"
+                      f"{'p50 ms':>12}\n")
             for op in OPERATIONS:
                 bare, client, http_ = local[op]["selector"], local[op]["client"], over_http[op]
                 row = [(statistics.median(x), percentile(x, 95)) for x in (bare, client, http_)]
                 ratio = (row[2][0] / row[0][0], row[2][1] / row[0][1])
                 goal = "ok" if row[2][1] < 20 and ratio[1] <= 2 else "MISSED"
                 out.write(f"{op:14}{row[0][0]:12.2f}{row[0][1]:8.2f}{row[1][0]:16.2f}{row[1][1]:8.2f}"
-                          f"{row[2][0]:12.2f}{row[2][1]:8.2f}{ratio[0]:12.2f}x{ratio[1]:6.2f}x   {goal}\n")
+                          f"{row[2][0]:12.2f}{row[2][1]:8.2f}{ratio[0]:12.2f}x{ratio[1]:6.2f}x"
+                          f"{row[2][0] - row[0][0]:11.2f}   {goal}\n")
+            floor = over_http[FLOOR]
+            out.write(f"{FLOOR:14}{'':44}{statistics.median(floor):12.2f}{percentile(floor, 95):8.2f}"
+                      f"   (no query: the server's fixed cost)\n")
             out.write("goals: HTTP p95 < 20 ms, HTTP <= 2x the bare selector\n")
         finally:
             deployment.close()
