@@ -19,7 +19,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -129,15 +129,17 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _write_atomically(target: Path, data: bytes, durable: bool) -> None:
+def write_atomically(target: Path, write: Callable[[BinaryIO], object], *, durable: bool = False) -> None:
+    """``write(handle)`` into a temporary file beside ``target``, renamed into place: readers
+    never see part of a file. ``durable``: fsync before the rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
             if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
@@ -168,7 +170,7 @@ def write_cover_file(data: bytes, mime: str = "", *, durable: bool = True, sha25
     except OSError:
         intact = False
     if not intact:
-        _write_atomically(target, data, durable)
+        write_atomically(target, lambda handle: handle.write(data), durable=durable)
     size = image_size(data, mime)
     return CoverFile(sha, mime, len(data), *(size or (None, None)))
 

@@ -25,8 +25,6 @@ Subsonic ``getCoverArt`` can call it too.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -36,7 +34,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 
 from common.errors import NotFound
-from library.covers import cover_path
+from library.covers import cover_path, write_atomically
 from library.models import Album, CoverArt, Track
 
 from .context import AnyAccept, ApiView, errors, parse
@@ -101,22 +99,6 @@ def _cached(cover: CoverArt, label: str) -> tuple[Path, str] | None:
     return None
 
 
-def _write_atomically(target: Path, write) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def rendition(cover: CoverArt, size: int | None) -> tuple[Path, str] | None:
     """A cached copy of ``cover`` fitted into ``size`` (or converted, for a type not served
     inline), made if needed; ``None`` when the stored file itself should be sent."""
@@ -147,7 +129,7 @@ def rendition(cover: CoverArt, size: int | None) -> tuple[Path, str] | None:
             ext, fmt = _FORMATS[mime]
             target = resized_dir() / cover.sha256[:2] / f"{cover.sha256}-{label}.{ext}"
             options = {"optimize": True} if fmt == "PNG" else {"quality": 85, "optimize": True, "progressive": True}
-            _write_atomically(target, lambda handle: image.save(handle, fmt, **options))
+            write_atomically(target, lambda handle: image.save(handle, fmt, **options))
             return target, mime
     except FileNotFoundError:
         raise
