@@ -125,3 +125,46 @@ async def test_a_file_is_streamed_a_chunk_at_a_time_whole_and_in_ranges(flac, to
     assert start["status"] == 206 and body == data[100:300]
     # Django reads a sync iterator whole before sending and says so; ours is async.
     assert not [w for w in recwarn if "consume synchronous iterators" in str(w.message)]
+
+
+async def test_a_stream_stops_when_the_client_goes_away_and_is_closed_on_its_thread(flac, token):
+    """A client that leaves mid-stream: sending stops, and the response is closed (the
+    ``request_finished`` signal: database connections put back) on the request's thread."""
+    import threading
+
+    from django.core.signals import request_finished
+
+    track_id, data = flac
+    handler = ThreadPoolASGIHandler()
+    handler.chunk_size = 1024  # many chunks
+    path = f"/api/v1/tracks/{track_id}/stream"
+    scope = {"type": "http", "http_version": "1.1", "method": "GET", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Token {token}".encode())],
+             "scheme": "http", "server": ("127.0.0.1", 80)}
+    gone, sent, finished_on = asyncio.Event(), [], []
+    requests = iter([{"type": "http.request", "body": b""}])
+
+    async def receive():
+        try:
+            return next(requests)
+        except StopIteration:
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            gone.set()  # the client leaves after the first chunk...
+            await asyncio.sleep(3600)  # ...and never reads another
+
+    def note(**kwargs):
+        finished_on.append(threading.current_thread().name)
+
+    request_finished.connect(note)
+    try:
+        await asyncio.wait_for(handler(scope, receive, send), 15)
+    finally:
+        request_finished.disconnect(note)
+    assert sent[0]["status"] == 200
+    assert len(sent) == 2 < len(data) // 1024  # the start and one chunk of many
+    assert len(finished_on) == 1 and finished_on[0].startswith("http-")
