@@ -126,7 +126,8 @@ def _linked(link: str, ids: list[int]) -> list[tuple]:
 
 @functools.cache
 def _link_sql(link: str) -> str:
-    """``_LINKS[link]`` with the real table names (``{ids}``: the placeholders, filled per query)."""
+    """``_LINKS[link]`` with the real table names (``{ids}``: the placeholders, filled per query).
+    Made once per process: both databases quote names alike."""
     qn = connection.ops.quote_name
     tables = {
         "track_artist": qn(TrackArtist._meta.db_table), "artist": qn(Artist._meta.db_table),

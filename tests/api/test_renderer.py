@@ -35,9 +35,13 @@ def test_nothing_renders_as_an_empty_body():
     assert JSONRenderer().render(None) == b""
 
 
-def test_the_api_answers_with_it(client, make_user):
+def test_the_api_answers_with_it_and_only_in_json(client, make_user):
     client.force_login(make_user("reader"))
     response = client.get("/api/v1/genres/")
     assert response.status_code == 200
+    assert type(response.accepted_renderer) is JSONRenderer
     assert response["Content-Type"] == "application/json"
     assert response.content == b"[]"
+    html_only = client.get("/api/v1/genres/", HTTP_ACCEPT="text/html")
+    assert html_only.status_code == 406
+    assert json.loads(html_only.content)["error"]["code"]
