@@ -9,7 +9,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
+
+from .lockout import refuse_when_locked
 
 LOGIN_URL = reverse_lazy("ui-login")
 
@@ -23,7 +26,10 @@ def app(request):
     return render(request, "app.html", {"boot": boot})
 
 
+@method_decorator(refuse_when_locked, name="dispatch")
 class LoginView(auth_views.LoginView):
+    """Locked-out sign-ins (``bridge.lockout``) get 429 with ``Retry-After``."""
+
     template_name = "login.html"
     redirect_authenticated_user = True
     next_page = "/"

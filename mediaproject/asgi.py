@@ -1,6 +1,9 @@
 """The ASGI application: HTTP (Django, see ``mediaproject.http``), WebSocket (the bridge), and the worker channel.
 
-The ``channel`` protocol serves ``manage.py runworker worker`` in the scaled mode.
+The ``channel`` protocol serves ``manage.py runworker worker`` in the scaled mode. HTTP and
+WebSocket connections first pass ``bridge.clientaddr.ProxyHeadersMiddleware`` (the client's
+address and scheme behind a trusted proxy) and ``bridge.logs.AccessLogMiddleware`` (the
+access log, secrets redacted).
 """
 import os
 
@@ -14,14 +17,16 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  #
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from bridge.auth import HandshakeAuthMiddleware  # noqa: E402
+from bridge.clientaddr import ProxyHeadersMiddleware  # noqa: E402
+from bridge.logs import AccessLogMiddleware  # noqa: E402
 from bridge.routing import websocket_urlpatterns  # noqa: E402
 from worker.consumers import WorkerConsumer  # noqa: E402
 
-application = ProtocolTypeRouter(
+application = ProxyHeadersMiddleware(AccessLogMiddleware(ProtocolTypeRouter(
     {
         # Static files are served by the project itself (no separate web server needed).
         "http": ASGIStaticFilesHandler(django_asgi_app),
         "websocket": HandshakeAuthMiddleware(URLRouter(websocket_urlpatterns)),
         "channel": ChannelNameRouter({"worker": WorkerConsumer.as_asgi()}),
     }
-)
+)))

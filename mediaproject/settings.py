@@ -10,8 +10,10 @@ A value that cannot be used raises ``ImproperlyConfigured`` naming the variable.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -54,6 +56,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or CIDR networks, as network strings."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks (10.0.0.0/8), got {item!r}") from None
+    return networks
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """``N/period`` (period: s, min, hour or day, as DRF writes rates) as (N, seconds)."""
+    raw = env_str(name) or default
+    count, _, period = raw.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(period.strip()[:1])
+    if not count.strip().isdigit() or int(count) < 1 or seconds is None:
+        raise ImproperlyConfigured(f"{name} must be a count per period like 10/min (s, min, hour, day), got {raw!r}")
+    return int(count), seconds
 
 
 # DATA_DIR: where the embedded server keeps its SQLite database, generated secret key,
@@ -111,6 +134,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 # CSRF_TRUSTED_ORIGINS: comma-separated origins (``https://music.example.org``) allowed
 # for unsafe requests and WebSocket handshakes when the server sits behind a proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# TRUSTED_PROXIES: comma-separated addresses or networks (``127.0.0.1,10.0.0.0/8``) of the
+# reverse proxies in front of the server. Empty (the default): the connecting address is the
+# client and X-Forwarded-For / X-Forwarded-Proto are ignored. Behind listed proxies the client
+# is the right-most X-Forwarded-For address that is not one of them (``bridge.clientaddr``).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     # worker first: its runworker command refuses the in-memory layer.
@@ -127,6 +155,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "rest_framework.authtoken",
     "django_q",
+    "axes",
     "common",
     "bridge",
     "orchestrator",
@@ -290,6 +319,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# LOGIN_RATE: failed sign-ins allowed per window (``10/min``; periods s, min, hour, day), per
+# client address and per username, on every password check (REST token, Subsonic, /login/,
+# the admin). Beyond it, sign-ins from that address or for that username are refused (429 with
+# Retry-After over HTTP) until the window has passed (``bridge.lockout``, django-axes). The
+# REST token endpoint also takes at most that many requests per window from one address.
+LOGIN_RATE = env_str("LOGIN_RATE") or "10/min"
+LOGIN_FAILURE_LIMIT, LOGIN_WINDOW = env_rate("LOGIN_RATE", LOGIN_RATE)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_WINDOW)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_PARAMETERS = "bridge.lockout.lockout_parameters"
+AXES_USERNAME_CALLABLE = "bridge.lockout.username_key"
+AXES_CLIENT_IP_CALLABLE = "bridge.clientaddr.client_address"
+AXES_ENABLE_ADMIN = False  # the counts are in the cache, not in axes' tables
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = []  # axes' warnings name the address and username (never a password)
+# axes.W002: login views answer lockouts themselves (``bridge.lockout``), not axes' middleware.
+# axes.W001 (a per-process cache) holds only in the embedded mode, where one bridge process
+# checks every password.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"] + ([] if SCALED else ["axes.W001"])
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -299,7 +354,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "bridge.api.errors.exception_handler",
     # JSON only (the interactive docs are at /api/v1/docs/), written by orjson.
     "DEFAULT_RENDERER_CLASSES": ["bridge.api.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "10/min")},
+    "DEFAULT_THROTTLE_RATES": {"login": LOGIN_RATE},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -347,10 +402,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 LOGIN_URL = "/login/"
 
+# Every line goes through ``bridge.logs.RedactingFormatter``: secret query parameters (Subsonic's
+# p, t, s, apiKey; password- and token-like names) are written as ``[redacted]``. The access log
+# is logger ``bridge.access`` (INFO), one line per request, naming the client by TRUSTED_PROXIES.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {"plain": {"()": "bridge.logs.RedactingFormatter",
+                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},

@@ -1,8 +1,10 @@
 """``POST /api/v1/auth/token/``: a user's API token from username and password.
 
-Throttled per client address (``LOGIN_RATE``, default 10 a minute) against password
-guessing; the throttle counts in the shared cache, so every bridge process counts together
-in the scaled mode.
+Guarded twice against password guessing, both counting in the shared cache (every bridge
+process together in the scaled mode) and keyed on the client address of ``bridge.clientaddr``:
+the sign-in lockout (``bridge.lockout``: ``LOGIN_RATE`` failures per address or per username,
+then 429 with ``Retry-After``, the right password included) and at most ``LOGIN_RATE`` requests
+per address, failed or not.
 """
 from __future__ import annotations
 
@@ -11,15 +13,30 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from bridge.clientaddr import client_address
+from bridge.lockout import LockedOut
+
+
+class LoginThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle on the client address of ``bridge.clientaddr`` (DRF's own
+    ``get_ident`` trusts any ``X-Forwarded-For``)."""
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
 
 class TokenView(ObtainAuthToken):
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LoginThrottle]
     throttle_scope = "login"
 
     def post(self, request, *args, **kwargs):
         serializer = self.serializer_class(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        valid = serializer.is_valid()
+        if getattr(request, "axes_locked_out", False):  # set by the axes backend and its failure count
+            raise LockedOut()
+        if not valid:
+            serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
         from rest_framework.authtoken.models import Token
 

@@ -6,17 +6,18 @@ Accepted, per the Subsonic and OpenSubsonic specifications:
 - ``u`` + ``t`` + ``s``: ``t = md5(password + s)`` (API 1.13.0+);
 - ``apiKey`` alone (OpenSubsonic ``apiKeyAuthentication``): with ``u`` it is error 43.
 
-Failed sign-ins are throttled against password guessing: once an address has had
-``LOGIN_RATE`` of them (default 10 a minute, the REST login's rate) within the window,
-every request from it is refused with error 40, right credentials or not, until the
-window ends. Only failures count (a client authenticates every request); they are
-counted in the shared cache, so every bridge counts together, and the address is found
-as the REST throttle finds it.
+Failed sign-ins count towards the sign-in lockout that every password check shares
+(``bridge.lockout``): after ``LOGIN_RATE`` failures (default 10 a minute) from one address or
+for one username, every request from that address or for that username is refused with
+error 40 and a message saying so, right credentials or not, until the window has passed.
+Only failures count (a client authenticates every request).
 
 The password is the user's separate Subsonic password (see ``credentials``), never the
-login password. Secrets are compared in constant time (``hmac.compare_digest``), an unknown
-user goes through the same comparison against a dummy secret, and it gets the same answer
-as a wrong password, so the answers do not tell which usernames exist. Codes 41 (LDAP) and
+login password. Secrets are compared in constant time (``hmac.compare_digest``), and an
+unknown user does the same work as a known one with a wrong password: the same query, the
+decrypt of a stored ciphertext (a dummy one, made once per secret key) and the same
+comparison; it gets the same answer, so neither the answers nor their timing tell which
+usernames exist. Codes 41 (LDAP) and
 42 (mechanism not supported) are never needed: every mechanism works for every user.
 """
 from __future__ import annotations
@@ -25,9 +26,9 @@ import binascii
 import hashlib
 import hmac
 
-from django.core.cache import cache
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from django.conf import settings
 
+from bridge import lockout
 from library.models import SubsonicCredential
 
 from . import credentials
@@ -60,41 +61,28 @@ def _matches(stored: str, *, password: str | None, token: str | None, salt: str 
     return hmac.compare_digest(expected.encode(), (token or "").strip().lower().encode())
 
 
-def _failures_key(request) -> str:
-    return "subsonic-auth-failures:" + BaseThrottle().get_ident(request)
+_dummy_ciphertexts: dict[str, str] = {}
 
 
-def _rate() -> tuple[int, int]:
-    """(failures allowed, window in seconds): the REST login throttle's rate, ``LOGIN_RATE``."""
-    throttle = ScopedRateThrottle()
-    return throttle.parse_rate(throttle.THROTTLE_RATES["login"])
-
-
-def _refuse_if_blocked(request) -> None:
-    limit, window = _rate()
-    if (cache.get(_failures_key(request)) or 0) >= limit:
-        raise SubsonicError(ERROR_WRONG_CREDENTIALS, f"Too many failed sign-ins from this address; try again within {window} s.")
-
-
-def _note_failure(request) -> None:
-    _, window = _rate()
-    key = _failures_key(request)
-    if not cache.add(key, 1, timeout=window):  # the window starts at the first failure
-        try:
-            cache.incr(key)
-        except ValueError:  # expired in between
-            cache.add(key, 1, timeout=window)
+def _dummy_ciphertext() -> str:
+    """A stored-password ciphertext under the current secret key, decrypted for unknown users."""
+    key = settings.SECRET_KEY
+    if key not in _dummy_ciphertexts:
+        _dummy_ciphertexts[key] = credentials.encrypt(_DUMMY)
+    return _dummy_ciphertexts[key]
 
 
 def authenticate(params, request) -> object:
-    """The active user named by the request's credentials, or a ``SubsonicError`` (failures
-    from one address beyond ``LOGIN_RATE`` are refused before any check)."""
-    _refuse_if_blocked(request)
+    """The active user named by the request's credentials, or a ``SubsonicError`` (a locked-out
+    address or username is refused before any check; see ``bridge.lockout``)."""
+    username = params.get("u") if params.get("apiKey") is None else None
+    if lockout.is_locked(request, username):
+        raise SubsonicError(ERROR_WRONG_CREDENTIALS, lockout.message())
     try:
         return _authenticate(params)
     except SubsonicError as error:
         if error.code in (ERROR_WRONG_CREDENTIALS, ERROR_INVALID_API_KEY):
-            _note_failure(request)
+            lockout.note_failure(request, username)
         raise
 
 
@@ -120,7 +108,8 @@ def _authenticate(params) -> object:
         .filter(user__username=username, user__is_active=True)
         .first()
     )
-    stored = credentials.decrypt(credential.password_encrypted) if credential is not None else None
+    # Decrypted for an unknown user too (a dummy): the same work, so the same time, either way.
+    stored = credentials.decrypt(credential.password_encrypted if credential is not None else _dummy_ciphertext())
     ok = _matches(stored or _DUMMY, password=password, token=t, salt=s)
     if credential is None or stored is None or not ok:
         raise SubsonicError(ERROR_WRONG_CREDENTIALS, WRONG)

@@ -51,7 +51,7 @@ def test_wrong_password_is_error_40(alice, auth):
     assert alice.xml("ping").find("{http://subsonic.org/restapi}error").get("code") == "40"
 
 
-def test_failed_sign_ins_from_one_address_are_throttled(alice):
+def test_failed_sign_ins_lock_the_address_and_the_username(alice, subsonic_user):
     right = alice.password
     alice.password = "not-the-password"
     for _ in range(10):  # LOGIN_RATE: 10 a minute
@@ -61,7 +61,11 @@ def test_failed_sign_ins_from_one_address_are_throttled(alice):
     assert code(refused) == 40 and "Too many failed sign-ins" in refused["error"]["message"]
     elsewhere = Subsonic("alice", right)
     elsewhere.http.defaults["REMOTE_ADDR"] = "192.0.2.7"
-    assert elsewhere.ok("ping")  # another address is not affected
+    assert "Too many failed sign-ins" in elsewhere.json("ping")["error"]["message"]  # the username is locked
+    _, bob_password = subsonic_user("bob")
+    bob = Subsonic("bob", bob_password)
+    bob.http.defaults["REMOTE_ADDR"] = "192.0.2.7"
+    assert bob.ok("ping")  # another user at another address is not affected
     assert code(Subsonic("alice", api_key="guess", auth="apikey").json("ping")) == 40  # API keys too
 
 
@@ -232,3 +236,21 @@ def test_credentials_show_regenerate_and_revoke(browser):
     revoked = browser.delete("/rest/credentials", HTTP_X_CSRFTOKEN=token).json()
     assert revoked["password"] is None and revoked["api_key_set"] is False
     assert code(Subsonic("erin", renewed["password"]).json("ping")) == 40
+
+
+@pytest.mark.parametrize("auth", ["password", "token"])
+def test_a_wrong_password_does_the_same_work_for_known_and_unknown_users(alice, auth, monkeypatch):
+    """The decrypt of the stored password runs for an unknown user too (on a dummy), so a
+    wrong password takes as long either way; the answers are the same."""
+    decrypted = []
+    real = credentials.decrypt
+
+    def counting(stored):
+        decrypted.append(stored)
+        return real(stored)
+
+    monkeypatch.setattr(credentials, "decrypt", counting)
+    known = Subsonic("alice", "not-the-password", auth=auth).json("ping")
+    unknown = Subsonic("nobody", "not-the-password", auth=auth).json("ping")
+    assert known["error"] == unknown["error"]
+    assert len(decrypted) == 2 and all(stored.startswith(credentials.PREFIX) for stored in decrypted)

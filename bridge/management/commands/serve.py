@@ -11,7 +11,11 @@ of the bridges for real use (``deploy/nginx.conf.example``, ``Procfile``).
 
 Every bridge runs with daphne's WebSocket keepalive (``--ping-interval``,
 ``--ping-timeout``): a client that stops answering pings is dropped and its device goes
-offline. The command prints where to go, and stops every child cleanly on Ctrl-C or
+offline. Never with ``--proxy-headers``: daphne would take the client's address from the
+left-most ``X-Forwarded-For`` entry, which the client writes, from any peer; the application
+reads it itself, only from ``TRUSTED_PROXIES`` (``bridge.clientaddr``). And with ``-v 0``:
+daphne's access log prints whole query strings (Subsonic passwords); the application writes
+its own, redacted (``bridge.logs``). The command prints where to go, and stops every child cleanly on Ctrl-C or
 SIGTERM; if any child dies, the others are stopped and the command exits non-zero.
 """
 from __future__ import annotations
@@ -34,7 +38,7 @@ PING_TIMEOUT = 15
 
 def bridge_command(host: str, port: int, ping_interval: int = PING_INTERVAL, ping_timeout: int = PING_TIMEOUT) -> list[str]:
     return [
-        sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers",
+        sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "-v", "0",
         "--ping-interval", str(ping_interval), "--ping-timeout", str(ping_timeout),
         "mediaproject.asgi:application",
     ]
