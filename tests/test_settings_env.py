@@ -47,6 +47,9 @@ def test_redis_url_gives_the_scaled_mode(tmp_path):
         ({"RPC_TIMEOUT": "0"}, "RPC_TIMEOUT"),
         ({"WS_MAX_FRAME_BYTES": "1.5"}, "WS_MAX_FRAME_BYTES"),
         ({"WORKER_MODE": "queue"}, "WORKER_MODE"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, "TRUSTED_PROXIES"),
+        ({"LOGIN_RATE": "ten/min"}, "LOGIN_RATE"),
+        ({"LOGIN_RATE": "10/fortnight"}, "LOGIN_RATE"),
     ],
 )
 def test_misconfiguration_names_the_variable(tmp_path, env, variable):

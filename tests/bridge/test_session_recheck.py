@@ -44,8 +44,9 @@ def use_engine(settings, engine: str) -> None:
 async def browser_login(user) -> tuple[HttpClient, str]:
     """A real password login over HTTP: the browser's client and its session cookie."""
     def login():
-        http = HttpClient()
-        assert http.login(username=user.get_username(), password=PASSWORD)
+        http = HttpClient(HTTP_HOST="127.0.0.1")
+        response = http.post("/login/", {"username": user.get_username(), "password": PASSWORD})
+        assert response.status_code == 302, response.content[:300]
         return http, http.cookies["sessionid"].value
 
     return await database_sync_to_async(login)()

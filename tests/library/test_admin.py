@@ -202,8 +202,7 @@ class TestCoverImage:
         (covers / cover.sha256).write_bytes(b"img")
         url = reverse("admin:library_coverart_image", args=[cover.pk])
         assert client.get(url, **HOST).status_code == 302  # to the login page
-        make_user("bob")
-        client.login(username="bob", password="correct horse battery")
+        client.force_login(make_user("bob"))
         assert client.get(url, **HOST).status_code == 302
 
 
@@ -266,6 +265,5 @@ class TestSubsonicCredentials:
         assert credentials.show(user)["password"] is None
 
     def test_staff_without_permissions_cannot_see_them(self, client, make_user, bob):
-        make_user("staff", staff=True)
-        client.login(username="staff", password="correct horse battery")
+        client.force_login(make_user("staff", staff=True))
         assert client.get(self.URL, **HOST).status_code == 403
