@@ -23,9 +23,12 @@ def served(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("access-log")
     server = EmbeddedServer(workdir, LOG_LEVEL="INFO")
     server.manage("migrate", "--noinput")
-    server.manage("shell", "-c", "from django.contrib.auth import get_user_model; "
-                                 "get_user_model().objects.create_user('alice', password='login-password-alice')")
+    output = server.manage("shell", "-c", "from django.contrib.auth import get_user_model; "
+                                          "from rest_framework.authtoken.models import Token; "
+                                          "u = get_user_model().objects.create_user('alice', password='login-password-alice'); "
+                                          "print(Token.objects.create(user=u).key)")
     password = server.manage("subsonic_password", "alice").strip()
+    server.token = output.strip().splitlines()[-1]
     port = free_port()
     log_path = workdir / "serve.log"
     with open(log_path, "wb") as log:
@@ -44,7 +47,7 @@ def served(tmp_path_factory):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(log_path.read_text(errors="replace"))
                 time.sleep(0.2)
-        yield base, password, log_path
+        yield base, password, log_path, server.token
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -63,7 +66,7 @@ def get(url: str, headers: dict | None = None) -> bytes:
 
 
 def test_subsonic_secrets_are_redacted_from_every_log_line(served):
-    base, password, log_path = served
+    base, password, log_path, _ = served
     token = hashlib.md5((password + SECRETS["s"]).encode()).hexdigest()
     calls = [
         {"u": "alice", "p": password},  # the right password, in clear
@@ -85,8 +88,22 @@ def test_subsonic_secrets_are_redacted_from_every_log_line(served):
 
 
 def test_the_logged_client_is_the_peer_not_a_forged_header(served):
-    base, _, log_path = served
+    base, _, log_path, _ = served
     get(f"{base}/healthz?probe=forged-xff", headers={"X-Forwarded-For": "203.0.113.99"})
     time.sleep(0.5)
     lines = [line for line in log_path.read_text(errors="replace").splitlines() if "probe=forged-xff" in line]
     assert lines and all("127.0.0.1" in line and "203.0.113.99" not in line for line in lines), lines
+
+
+def test_websocket_connections_are_logged_with_the_peer_and_no_secret(served):
+    from websockets.sync.client import connect
+
+    base, _, log_path, token = served
+    url = base.replace("http://", "ws://") + "/ws/?probe=ws-line&token=" + SECRETS["apiKey"]
+    with connect(url, additional_headers={"Authorization": f"Token {token}", "X-Forwarded-For": "203.0.113.98"}) as ws:
+        assert "welcome" in ws.recv(timeout=10)
+    time.sleep(0.5)
+    lines = [line for line in log_path.read_text(errors="replace").splitlines() if "probe=ws-line" in line]
+    assert [line.split('"')[1].split()[0] for line in lines] == ["WSCONNECT", "WSDISCONNECT"], lines
+    assert all("127.0.0.1" in line and "203.0.113.98" not in line and SECRETS["apiKey"] not in line
+               and "token=[redacted]" in line for line in lines), lines
