@@ -94,7 +94,9 @@ class TokenViewSchema(OpenApiViewExtension):
                         }),
                     }),
                     400: OpenApiResponse(ErrorSerializer, description="invalid_payload: wrong username or password"),
-                    429: OpenApiResponse(ErrorSerializer, description="rate_limited: too many attempts"),
+                    429: OpenApiResponse(ErrorSerializer, description=(
+                        "rate_limited: too many attempts, or too many failed sign-ins from this address or for this "
+                        "username (refused even with the right password); Retry-After says when to try again")),
                 },
                 summary="Your API token, from your username and password (throttled)",
             )
