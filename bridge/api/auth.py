@@ -7,13 +7,17 @@ in the scaled mode.
 from __future__ import annotations
 
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from .parsers import JSONParser
+
 
 class TokenView(ObtainAuthToken):
     permission_classes = [AllowAny]
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 

@@ -19,7 +19,7 @@ from common.registry import registry
 from common.router import TRACKER_FIELDS, execute, prepare
 from tracker import services
 
-from .context import ApiView, context_for, errors, parse
+from .context import MAX_ID, ApiView, context_for, errors, parse
 
 TAG = ["trackers"]
 
@@ -44,7 +44,7 @@ class TrackerListQuery(serializers.Serializer):
 class ActionRequestSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=100, help_text="a tracker action, e.g. player.playback.pause")
     payload = serializers.DictField(required=False, help_text="the action's payload (without tracker)")
-    expected_version = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False,
+    expected_version = serializers.IntegerField(min_value=0, max_value=MAX_ID, required=False,
                                                 help_text="refuse (409) unless the tracker is at this version")
 
 
