@@ -13,7 +13,8 @@ from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, e
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from common.errors import BadRequest, InvalidPayload
+from common.bounds import is_tracker_id
+from common.errors import BadRequest, InvalidPayload, NotFound
 from common.legacy import rewrite
 from common.registry import registry
 from common.router import TRACKER_FIELDS, execute, prepare
@@ -103,6 +104,8 @@ class TrackerActionView(ApiView):
         summary="Apply an action to a tracker, with the same checks as over the WebSocket",
     )
     def post(self, request, tracker_id: str):
+        if not is_tracker_id(tracker_id):
+            raise NotFound(f"No tracker {tracker_id[:64]!r}.")
         body = parse(ActionRequestSerializer, request.data)
         spec = registry.get_action(rewrite(body["action"]))  # unknown_action (404) when not declared
         if not spec.targets_tracker:

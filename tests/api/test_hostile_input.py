@@ -82,6 +82,13 @@ def test_out_of_range_ids_in_bodies_and_queries_are_400(as_admin, method, url, b
     assert_error(response, 400, "invalid_payload")
 
 
+@pytest.mark.parametrize("tracker", ["a b", "é", "x" * 300, "00000000-0000-0000-0000-00000000000g"])
+def test_a_tracker_id_in_the_url_that_is_no_uuid_is_404(as_alice, tracker):
+    assert_error(as_alice.get(f"/api/v1/trackers/{tracker}/"), 404, "not_found")
+    response = as_alice.post(f"/api/v1/trackers/{tracker}/actions/", {"action": "player.playback.pause"}, format="json")
+    assert_error(response, 404, "not_found")
+
+
 @pytest.mark.parametrize("genre", ["²", "٣", "9" * 30, "9" * 5000])
 def test_genre_ids_are_ascii_digits_within_range(as_alice, genre):
     response = as_alice.get("/api/v1/albums/", {"genre": genre[:200]})
