@@ -7,7 +7,8 @@ that is the one bound: ``MAX_INT``. An id past it is refused at the edge (never 
 never looked up), in each interface's own format:
 
 - WebSocket payload schemas use the pydantic types below (``Id``, ``Count``, ``TrackerId``);
-- the REST API's serializers use ``MAX_INT`` as ``max_value``;
+- the REST API's serializers use ``MAX_INT`` as ``max_value`` (ids in URL paths, 1-18
+  digits, fit the databases and simply find nothing past the last row);
 - Subsonic parameters are read with ``parse_int`` (``bridge/subsonic/params.py``, ``ids.py``).
 
 Text is read as a number only when it is ASCII digits (``str.isdigit`` also accepts
@@ -27,21 +28,23 @@ MAX_DIGITS = len(str(MAX_INT))
 Id: TypeAlias = Annotated[int, Field(ge=1, le=MAX_INT)]  # a row's id
 Count: TypeAlias = Annotated[int, Field(ge=0, le=MAX_INT)]  # counts, offsets, versions
 
-# A tracker's id: a UUID in its usual text form, any case (compare with ``str(uuid)``:
-# the ``normalise`` step makes it lower case, as channel-layer group names need one form).
+# A tracker's id: a UUID in its usual text form, any case; validated ids are lower case, the
+# form ``str(uuid)`` gives, as a tracker's channel-layer group name is built from it.
 TRACKER_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 TrackerId: TypeAlias = Annotated[str, StringConstraints(pattern=TRACKER_ID_PATTERN, to_lower=True)]
+_TRACKER_ID = re.compile(TRACKER_ID_PATTERN)
 
 
 def is_tracker_id(value: object) -> bool:
     """Whether ``value`` is a tracker id string (for the places that check one by hand)."""
-    return isinstance(value, str) and re.fullmatch(TRACKER_ID_PATTERN, value) is not None
+    return isinstance(value, str) and _TRACKER_ID.fullmatch(value) is not None
 
 
 def parse_int(text: str, *, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int | None:
     """The integer ``text`` spells (ASCII digits, optional leading ``-``) within the bounds, else None."""
     digits = text[1:] if text.startswith("-") else text
-    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > MAX_DIGITS:
+    significant = digits.lstrip("0")
+    if not (digits.isascii() and digits.isdigit()) or len(significant) > MAX_DIGITS:
         return None
-    value = int(text)
+    value = int(significant or "0") * (-1 if text.startswith("-") else 1)
     return value if minimum <= value <= maximum else None
