@@ -109,3 +109,14 @@ def test_generated_hostile_parameters_never_get_code_0_and_change_no_queue(catal
         assert player.state["queue"] == [first], (call, player.state)
 
     fuzz()
+
+
+def test_a_deeply_nested_credentials_body_is_a_400(make_user):
+    """The browser UI's JSON endpoint reads its body itself: nesting past the recursion limit is bad_request."""
+    from django.test import Client
+
+    browser = Client(HTTP_HOST="127.0.0.1", enforce_csrf_checks=True)
+    browser.force_login(make_user("erin"))
+    browser.cookies.load({"csrftoken": "a" * 32})
+    response = browser.post("/rest/credentials", "[" * 50_000, content_type="application/json", HTTP_X_CSRFTOKEN="a" * 32)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
