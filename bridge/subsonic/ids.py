@@ -5,10 +5,10 @@ cover art also ``co-<cover art id>`` (what ``coverArt`` attributes carry: the sa
 image has the same id everywhere, so clients cache it once). Music folders are library
 ids, as plain numbers.
 
-The number is ASCII digits from 1 to 2**53 - 1 (``common.bounds``); anything else names
-nothing (error 70). Parameters that can only name one kind (``getSong``'s ``id``, ``stream``'s ``id``, ...)
+Parameters that can only name one kind (``getSong``'s ``id``, ``stream``'s ``id``, ...)
 also accept a bare number; parameters that name any kind (``getMusicDirectory``,
-``star``'s ``id``) need the prefix, and read a bare number as a track.
+``star``'s ``id``) need the prefix, and read a bare number as a track. The number is ASCII
+digits from 1 to 2**53 - 1 (``common.bounds``); anything else names nothing (error 70).
 """
 from __future__ import annotations
 
