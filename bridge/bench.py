@@ -128,6 +128,14 @@ def start_servers(deployment, bridges: int, workers: int) -> list[int]:
     return ports
 
 
+def make_tracks(deployment, count: int) -> list[int]:
+    """The ids of ``count`` generated tracks (queues take only tracks that exist)."""
+    code = ("import json; from bridge.api.bench import build; from library.models import Track;"
+            f"build({count}, 1); print('TRACKS=' + json.dumps(list(Track.objects.order_by('id').values_list('id', flat=True))))")
+    output = deployment.manage("shell", "-c", code)
+    return json.loads(next(line[7:] for line in output.splitlines() if line.startswith("TRACKS=")))
+
+
 def make_token(deployment) -> str:
     code = ("from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token;"
             "u = get_user_model().objects.create_user('bench-' + __import__('uuid').uuid4().hex[:6]);"
@@ -367,11 +375,11 @@ async def _call(ws, request_id, action, payload):
             return frame
 
 
-async def _register(url: str, token: str) -> tuple[str, int]:
+async def _register(url: str, token: str, tracks: list[int]) -> tuple[str, int]:
     ws = await _open_sender(url, token)
     reply = await _call(ws, 1, "player.device.register", {"name": f"bench-{uuid.uuid4().hex[:8]}"})
     # A long queue makes the state realistic; events carry only the changed volume.
-    queued = await _call(ws, 2, "player.queue.replace", {"tracks": list(range(1, 201))})
+    queued = await _call(ws, 2, "player.queue.replace", {"tracks": tracks})
     await ws.close()
     return reply["result"]["tracker"], queued["result"]["version"] + 1
 
@@ -456,11 +464,12 @@ def run_fanout(options: dict, out) -> None:
     try:
         deployment.manage("migrate", "--noinput")
         token = make_token(deployment)
+        tracks = make_tracks(deployment, 200)
         ports = start_servers(deployment, options["bridges"], options["workers"])
         urls = [f"ws://127.0.0.1:{port}/ws/" for port in ports]
         out.write(f"\n== fan-out: {deployment.label}; {clients} clients in {processes} client processes "
                   f"(fd limit {limit}); {os.cpu_count()} CPUs shared by servers, clients and Redis\n")
-        tracker, _version = asyncio.run(_register(urls[0], token))
+        tracker, _version = asyncio.run(_register(urls[0], token, tracks))
         redis_url = deployment.env["REDIS_URL"]
         prefix = deployment.env["CHANNELS_PREFIX"] + ":bare"
         count = int(options["rate"] * options["seconds"])

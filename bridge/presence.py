@@ -34,6 +34,7 @@ from typing import Annotated, Any
 from django.conf import settings
 from pydantic import StringConstraints
 
+from common.bounds import TrackerId
 from common.registry import RunsOn, Schema, registry
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ RESYNC_EVENT = registry.event(
 
 
 class PresenceQuery(Schema):
-    tracker: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    tracker: TrackerId | None = None
 
 
 @registry.action(

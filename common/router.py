@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from . import interceptors
+from .bounds import MAX_INT, is_tracker_id
 from .errors import BusError, Internal, InvalidPayload
 from .legacy import rewrite
 from .messages import Context, Message
@@ -34,10 +35,12 @@ def prepare(action: str, payload: Any, context: Context) -> tuple[Message, Actio
         payload = dict(payload)
         tracker = payload.pop("tracker", None)
         expected = payload.pop("expected_version", None)
-        if tracker is not None and not (isinstance(tracker, str) and 0 < len(tracker) <= 64):
-            raise InvalidPayload(f"Invalid payload for {name}: tracker: must be a tracker id string.")
-        if expected is not None and (type(expected) is not int or expected < 0):
-            raise InvalidPayload(f"Invalid payload for {name}: expected_version: must be a non-negative integer.")
+        if tracker is not None:
+            if not is_tracker_id(tracker):
+                raise InvalidPayload(f"Invalid payload for {name}: tracker: must be a tracker id (a UUID).")
+            tracker = tracker.lower()
+        if expected is not None and (type(expected) is not int or not 0 <= expected <= MAX_INT):
+            raise InvalidPayload(f"Invalid payload for {name}: expected_version: must be an integer from 0 to {MAX_INT}.")
         context = context.replace(tracker=tracker, expected_version=expected)
     validated = registry.validate_payload(spec, payload)
     message = Message(name, validated, context)

@@ -5,13 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from common import bounds
 from common.messages import Message
 from common.registry import Empty, Schema, registry
 
 from . import selectors
 
-Id = Annotated[int, Field(ge=1)]
-Offset = Annotated[int, Field(ge=0)]
+Id = bounds.Id
+Offset = bounds.Count
 Limit = Annotated[int, Field(ge=1, le=selectors.MAX_LIMIT)]
 GenreName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

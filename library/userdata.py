@@ -143,8 +143,10 @@ def _check_exists(kind: str, object_id: Any) -> int:
     return object_id
 
 
-def _check_tracks(track_ids: list[int]) -> None:
-    """NotFound naming the first missing id, if any of these tracks does not exist."""
+def check_tracks(track_ids: list[int]) -> None:
+    """NotFound naming the first missing id, if any of these tracks does not exist.
+
+    Every list of tracks a user adds (playlists, player and party queues) is checked here."""
     wanted = set(track_ids)
     found: set[int] = set()
     for chunk in _chunks(sorted(wanted)):
@@ -313,7 +315,7 @@ def playlist_create(user, name: str, *, track_ids: Iterable[int] = (), comment: 
     public = _bool(public, "public")
     track_ids = _ids(track_ids)
     _check_size(len(track_ids))
-    _check_tracks(track_ids)
+    check_tracks(track_ids)
     with transaction.atomic():
         playlist = Playlist.objects.create(owner=user, name=name, comment=comment, public=public)
         _create_entries(playlist, track_ids, range(len(track_ids)))
@@ -340,7 +342,7 @@ def playlist_update(
     if public is not None:
         changes["public"] = _bool(public, "public")
     add_track_ids = _ids(add_track_ids)
-    _check_tracks(add_track_ids)
+    check_tracks(add_track_ids)
     with transaction.atomic():
         playlist = _load(user, playlist_id, write=True)
         entries = _entries(playlist)
@@ -357,7 +359,7 @@ def playlist_update(
 def playlist_add(user, playlist_id: int, track_ids: Iterable[int], *, position: int | None = None) -> dict[str, Any]:
     """Insert tracks at index ``position`` (0 = first, the track count or None = append)."""
     track_ids = _ids(track_ids)
-    _check_tracks(track_ids)
+    check_tracks(track_ids)
     with transaction.atomic():
         playlist = _load(user, playlist_id, write=True)
         entries = _entries(playlist)

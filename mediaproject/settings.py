@@ -354,6 +354,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "bridge.api.errors.exception_handler",
     # JSON only (the interactive docs are at /api/v1/docs/), written by orjson.
     "DEFAULT_RENDERER_CLASSES": ["bridge.api.renderers.JSONRenderer"],
+    # JSON bodies with bounded nesting (a deeper body is a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": ["bridge.api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {"login": LOGIN_RATE},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import StringConstraints
 
+from common import bounds
 from common.messages import Message
 from common.registry import Permission, Schema, registry
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 GROUP_STAFF = "staff"  # bridge.consumers.GROUP_STAFF: every staff connection joins it
 
-LibraryId = Annotated[int, Field(ge=1)]
+LibraryId = bounds.Id
 Text = Annotated[str, StringConstraints(max_length=2000)]
 
 

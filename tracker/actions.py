@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import StringConstraints
 
-from common import interceptors
+from common import bounds, interceptors
 from common.clients import run_sync
 from common.errors import InvalidPayload
 from common.messages import Message
@@ -23,7 +23,7 @@ from .schemas import PAYLOADS
 
 MAX_SUBSCRIPTIONS = 200
 
-TrackerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+TrackerId = bounds.TrackerId
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150)]
 DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -164,7 +164,7 @@ async def register_device(message: Message, connection) -> dict:
 
 class Subscribe(Schema):
     tracker: TrackerId
-    since_version: Annotated[int, Field(ge=0)] | None = None
+    since_version: bounds.Count | None = None
 
 
 @registry.action(

@@ -1,8 +1,9 @@
 """Payload schemas of every tracker action, keyed by action name.
 
 Strict types, unknown fields rejected, explicit ``null`` refused (an optional field is
-either absent or a real value). The message-level ``tracker`` and ``expected_version``
-fields are handled by the router, not here.
+either absent or a real value). Ids, counts and tracker ids are ``common.bounds`` types.
+The message-level ``tracker`` and ``expected_version`` fields are handled by the router,
+not here.
 """
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from common import bounds
+
 MAX_TRACKS = 10_000  # longest track id list in a payload, and longest queue
 MAX_POSITION_MS = 24 * 60 * 60 * 1000
 
-TrackId: TypeAlias = Annotated[int, Field(ge=1)]
+TrackId: TypeAlias = bounds.Id
 TrackList: TypeAlias = Annotated[list[TrackId], Field(min_length=1, max_length=MAX_TRACKS)]
 Index: TypeAlias = Annotated[int, Field(ge=0, lt=MAX_TRACKS)]
 PositionMs: TypeAlias = Annotated[int, Field(ge=0, le=MAX_POSITION_MS)]
-Count: TypeAlias = Annotated[int, Field(ge=0)]
+Count: TypeAlias = bounds.Count
 Name: TypeAlias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-TrackerId: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+TrackerId: TypeAlias = bounds.TrackerId
 Message: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Repeat: TypeAlias = Literal["off", "all", "one"]
 Phase: TypeAlias = Literal["walking", "parsing", "writing", "cleaning"]
@@ -121,7 +124,7 @@ class ControlSet(Payload):
 
 
 class ScanStarted(Payload):
-    scan_id: Annotated[int, Field(ge=1)]
+    scan_id: bounds.Id
     trigger: Name
 
 

@@ -1,7 +1,8 @@
 """Tracker services: what every interface (WebSocket, REST, Subsonic, tasks) calls.
 
 Each takes the caller's ``Context``, checks permissions, and changes trackers only
-through ``store.dispatch``.
+through ``store.dispatch``. Actions that add tracks to a queue name tracks that exist
+(``not_found`` otherwise), whichever interface sent them.
 """
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from django.utils import timezone
 
 from common.errors import Forbidden, InvalidPayload, NotFound
 from common.messages import Context
+from library.userdata import check_tracks
 
 from . import store
 from .models import Tracker
 from .permissions import check_act, check_read
+
+# Actions whose ``tracks`` are added to a queue (``player.queue.take`` copies a queue already checked).
+QUEUE_ADDITIONS = frozenset({"player.queue.replace", "player.queue.append", "player.queue.insert_next"})
 
 PLAYER = "player"
 PARTY = "party"
@@ -34,6 +39,8 @@ def act(context: Context, tracker_id: str, name: str, payload: dict[str, Any]) -
     """Dispatch ``name`` to a tracker the caller may act on; the new version and changes."""
     tracker = store.load(tracker_id)
     check_act(context, tracker, name)
+    if name in QUEUE_ADDITIONS:
+        check_tracks(payload["tracks"])
     applied = store.dispatch(
         tracker.pk, name, payload, actor=context.user_id, context=_context_dict(context), expected_version=context.expected_version
     )

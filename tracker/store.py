@@ -3,7 +3,9 @@
 ``dispatch`` validates nothing about who may act (see ``tracker.permissions``): it locks
 the row, runs the kind's pure reducer with the server's time and a random seed stamped
 into the action, writes the new state, version and log entry in one transaction, and
-broadcasts ``tracker.action.applied`` to ``tracker.<id>`` after commit. Concurrent
+broadcasts ``tracker.action.applied`` to ``tracker.<id>`` after commit. Readers get the
+state through ``snapshot``, which skips (and logs) queue entries no client can use, left
+by older versions (migration 0002 cleans them from the database). Concurrent
 dispatches from any number of processes serialise on the row lock (PostgreSQL) or the
 write lock (SQLite, IMMEDIATE transactions), so no update is lost.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from common.bounds import MAX_INT
 from common.clients import get_broadcast_client
 from common.errors import ERRORS, Conflict, InvalidPayload, NotFound, UnknownAction
 from worker.actions import process_id
@@ -25,6 +28,7 @@ from worker.actions import process_id
 from .events import ACTION_APPLIED
 from .models import Tracker, TrackerAction
 from .reducers import Action, ActionRejected, get_reducer
+from .reducers.playback import keep_entries
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +167,24 @@ def replay(tracker: Tracker) -> dict[str, Any]:
     return state
 
 
+def valid_track_id(entry: Any) -> bool:
+    """Whether a queue entry is a track id a client can send and read (``common.bounds``)."""
+    return type(entry) is int and 1 <= entry <= MAX_INT
+
+
+def readable_state(tracker: Tracker) -> dict[str, Any]:
+    """The tracker's state for readers: a queue entry that is no usable track id is skipped
+    and logged, so one bad stored entry never breaks a reader."""
+    state = tracker.state
+    queue = state.get("queue") if isinstance(state, dict) else None
+    if queue is None or (isinstance(queue, list) and all(valid_track_id(entry) for entry in queue)):
+        return state
+    logger.warning("tracker %s holds queue entries that are no track ids; they are skipped", tracker.pk)
+    return keep_entries(state, valid_track_id)
+
+
 def snapshot(tracker: Tracker) -> dict[str, Any]:
-    return {"tracker": str(tracker.pk), "kind": tracker.kind, "version": tracker.version, "state": tracker.state}
+    return {"tracker": str(tracker.pk), "kind": tracker.kind, "version": tracker.version, "state": readable_state(tracker)}
 
 
 def actions_since(tracker: Tracker, version: int) -> list[dict[str, Any]] | None:

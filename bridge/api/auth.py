@@ -9,12 +9,15 @@ per address, failed or not.
 from __future__ import annotations
 
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from bridge.clientaddr import client_address
 from bridge.lockout import LockedOut
+
+from .parsers import JSONParser
 
 
 class LoginThrottle(ScopedRateThrottle):
@@ -27,6 +30,7 @@ class LoginThrottle(ScopedRateThrottle):
 
 class TokenView(ObtainAuthToken):
     permission_classes = [AllowAny]
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
     throttle_classes = [LoginThrottle]
     throttle_scope = "login"
 

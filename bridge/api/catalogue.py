@@ -11,9 +11,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from common.bounds import parse_int
 from library import selectors
 
-from .context import ApiView, errors, parse
+from .context import MAX_ID, ApiView, errors, parse
 from .pagination import PagingQuery, page_of
 
 TAG = ["catalogue"]
@@ -130,20 +131,22 @@ class ArtistListQuery(PagingQuery):
 
 
 class AlbumListQuery(PagingQuery):
-    artist = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, help_text="album artist id")
+    artist = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="album artist id")
     genre = serializers.CharField(max_length=200, required=False,
                                   help_text="genre id (digits), or name in any case")
     year = serializers.IntegerField(min_value=0, max_value=9999, required=False)
-    library = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False,
+    library = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
                                       help_text="library id: albums with a track in it")
     order = serializers.ChoiceField(choices=list(selectors.ALBUM_ORDERS), default="name",
                                     help_text="name; year (oldest first, undated last); recent (newest first)")
 
     def validate_genre(self, value: str) -> int | str:
+        """ASCII digits are an id (past ``MAX_ID``: nobody's), anything else a name."""
         if value.isascii() and value.isdigit():
-            if int(value) > 2**63 - 1:
-                raise serializers.ValidationError("No such genre id.")
-            return int(value)
+            number = parse_int(value, minimum=1)
+            if number is None:
+                raise serializers.ValidationError(f"No such genre id: genre ids are 1 to {MAX_ID}.")
+            return number
         return value
 
 

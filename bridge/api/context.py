@@ -5,7 +5,7 @@ the documented error shape.
   the WebSocket consumer builds one for a connection.
 - ``ApiView``: token authentication first, so an anonymous caller gets ``401`` with
   ``WWW-Authenticate: Token`` (with the session first, DRF would answer 403); JSON
-  bodies only; ``StaffView`` for the staff endpoints.
+  bodies only (``parsers.JSONParser``: nesting bounded); ``StaffView`` for the staff endpoints.
 - ``parse(serializer, data)``: validated input or ``invalid_payload`` (400) with details.
 - ``errors(400, 404, ...)``: the error responses of an operation, for the schema.
 """
@@ -18,16 +18,18 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
 from bridge.tokens import TokenAuth
+from common.bounds import MAX_INT
 from common.errors import ERROR_CODES
 from common.messages import Context
 
-# 2**63 - 1 is the largest id both databases store; longer numbers are nobody's id.
-MAX_ID = 2**63 - 1
+from .parsers import JSONParser
+
+# The largest id or count a request may name (``common.bounds``: JSON-safe, fits the databases).
+MAX_ID = MAX_INT
 
 
 def context_for(request) -> Context:

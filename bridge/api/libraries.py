@@ -25,7 +25,7 @@ from library.models import ScanRun
 from library.selectors import page_bounds
 from orchestrator import services
 
-from .context import StaffView, errors, parse, reject_unknown
+from .context import MAX_ID, StaffView, errors, parse, reject_unknown
 from .pagination import PagingQuery, page_of
 
 TAG = ["libraries"]
@@ -180,7 +180,7 @@ class ScanQueuedSerializer(ScanSerializer):
 
 
 class ScanListQuery(PagingQuery):
-    library = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    library = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
 
 # -- views --------------------------------------------------------------------------------

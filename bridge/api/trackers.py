@@ -13,13 +13,14 @@ from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, e
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from common.errors import BadRequest, InvalidPayload
+from common.bounds import is_tracker_id
+from common.errors import BadRequest, InvalidPayload, NotFound
 from common.legacy import rewrite
 from common.registry import registry
 from common.router import TRACKER_FIELDS, execute, prepare
 from tracker import services
 
-from .context import ApiView, context_for, errors, parse
+from .context import MAX_ID, ApiView, context_for, errors, parse
 
 TAG = ["trackers"]
 
@@ -44,7 +45,7 @@ class TrackerListQuery(serializers.Serializer):
 class ActionRequestSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=100, help_text="a tracker action, e.g. player.playback.pause")
     payload = serializers.DictField(required=False, help_text="the action's payload (without tracker)")
-    expected_version = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False,
+    expected_version = serializers.IntegerField(min_value=0, max_value=MAX_ID, required=False,
                                                 help_text="refuse (409) unless the tracker is at this version")
 
 
@@ -103,6 +104,8 @@ class TrackerActionView(ApiView):
         summary="Apply an action to a tracker, with the same checks as over the WebSocket",
     )
     def post(self, request, tracker_id: str):
+        if not is_tracker_id(tracker_id):
+            raise NotFound(f"No tracker {tracker_id[:64]!r}.")
         body = parse(ActionRequestSerializer, request.data)
         spec = registry.get_action(rewrite(body["action"]))  # unknown_action (404) when not declared
         if not spec.targets_tracker:

@@ -7,9 +7,12 @@ ids, as plain numbers.
 
 Parameters that can only name one kind (``getSong``'s ``id``, ``stream``'s ``id``, ...)
 also accept a bare number; parameters that name any kind (``getMusicDirectory``,
-``star``'s ``id``) need the prefix, and read a bare number as a track.
+``star``'s ``id``) need the prefix, and read a bare number as a track. The number is ASCII
+digits from 1 to 2**53 - 1 (``common.bounds``); anything else names nothing (error 70).
 """
 from __future__ import annotations
+
+from common.bounds import parse_int
 
 from .responses import NotFoundError
 
@@ -47,14 +50,15 @@ def parse_any(value: str, default: str | None = TRACK) -> tuple[str, int]:
     prefix, dash, number = text.partition("-")
     if not dash:
         prefix, number = default, text
-    if prefix not in KINDS or not number.isdigit() or int(number) < 1:
-        raise NotFoundError(f"No such id: {value!r}.")
-    return prefix, int(number)
+    pk = parse_int(number, minimum=1) if prefix in KINDS and not number.startswith("-") else None
+    if pk is None:
+        raise NotFoundError(f"No such id: {value[:60]!r}.")
+    return prefix, pk
 
 
 def parse(value: str, kind: str) -> int:
     """The number of an id that must be of ``kind`` (prefixed or bare)."""
     prefix, number = parse_any(value, default=kind)
     if prefix != kind:
-        raise NotFoundError(f"{value!r} is not a {KINDS[kind]} id.")
+        raise NotFoundError(f"{value[:60]!r} is not a {KINDS[kind]} id.")
     return number

@@ -1,16 +1,22 @@
-"""A Subsonic request's parameters: query string and form body together, repeated keys as lists."""
+"""A Subsonic request's parameters: query string and form body together, repeated keys as lists.
+
+Numbers are ASCII digits within ``common.bounds`` (2**53 - 1 either way); anything else is
+error 10 naming the parameter, like a missing one.
+"""
 from __future__ import annotations
 
 from django.http import QueryDict
 
-from .responses import ERROR_GENERIC, MissingParameter, SubsonicError
+from common.bounds import MAX_INT, parse_int
+
+from .responses import InvalidParameter, MissingParameter
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
 class Params:
-    """Typed access to the parameters; a missing required one is error 10, a malformed one error 0."""
+    """Typed access to the parameters; a missing required or a malformed one is error 10."""
 
     def __init__(self, *sources: QueryDict) -> None:
         self._values: dict[str, list[str]] = {}
@@ -39,10 +45,9 @@ class Params:
         raw = self.required(name) if required else self.get(name)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SubsonicError(ERROR_GENERIC, f"Parameter {name} must be a whole number, got {raw!r}.") from None
+        value = parse_int(raw)
+        if value is None:
+            raise InvalidParameter(name, f"must be a whole number from {-MAX_INT} to {MAX_INT}, got {raw[:40]!r}.")
         if minimum is not None:
             value = max(minimum, value)
         if maximum is not None:
@@ -50,10 +55,10 @@ class Params:
         return value
 
     def ints(self, name: str) -> list[int]:
-        try:
-            return [int(value) for value in self.getlist(name)]
-        except ValueError:
-            raise SubsonicError(ERROR_GENERIC, f"Parameter {name} must be whole numbers.") from None
+        values = [parse_int(value) for value in self.getlist(name)]
+        if None in values:
+            raise InvalidParameter(name, f"must be whole numbers from {-MAX_INT} to {MAX_INT}.")
+        return values
 
     def bool(self, name: str, default: bool | None = None) -> bool | None:
         raw = self.get(name)
@@ -64,4 +69,4 @@ class Params:
             return True
         if lowered in _FALSE:
             return False
-        raise SubsonicError(ERROR_GENERIC, f"Parameter {name} must be true or false, got {raw!r}.")
+        raise InvalidParameter(name, f"must be true or false, got {raw[:40]!r}.")

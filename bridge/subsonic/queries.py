@@ -101,10 +101,3 @@ def track_count() -> int:
     return Track.objects.count()
 
 
-def existing_track_ids(track_ids: list[int]) -> set[int]:
-    """Those of ``track_ids`` that are tracks."""
-    found: set[int] = set()
-    unique = sorted(set(track_ids))
-    for start in range(0, len(unique), 500):
-        found.update(Track.objects.filter(pk__in=unique[start:start + 500]).values_list("pk", flat=True))
-    return found

@@ -42,6 +42,8 @@ ERROR_NOT_AUTHORIZED = 50
 ERROR_NOT_FOUND = 70
 
 _BUS_CODES = {
+    "invalid_payload": ERROR_MISSING_PARAMETER,  # a parameter without a usable value
+    "bad_request": ERROR_MISSING_PARAMETER,
     "not_found": ERROR_NOT_FOUND,
     "forbidden": ERROR_NOT_AUTHORIZED,
     "unauthenticated": ERROR_WRONG_CREDENTIALS,
@@ -64,6 +66,14 @@ class SubsonicError(Exception):
 class MissingParameter(SubsonicError):
     def __init__(self, name: str) -> None:
         super().__init__(ERROR_MISSING_PARAMETER, f"Required parameter is missing: {name}")
+
+
+class InvalidParameter(SubsonicError):
+    """A parameter whose value cannot be used: code 10, as for a missing one (Subsonic has no
+    code of its own for this; 0 means the server failed)."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(ERROR_MISSING_PARAMETER, f"Parameter {name} {problem}")
 
 
 class NotFoundError(SubsonicError):

@@ -121,7 +121,7 @@ def credentials_view(request: HttpRequest) -> HttpResponse:
     if which is None and request.content_type == "application/json" and request.body:
         try:
             body = json.loads(request.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the decoder's limit
             body = None
         if not isinstance(body, dict):
             return JsonResponse({"error": {"code": "bad_request", "message": "Send a JSON object."}}, status=400)

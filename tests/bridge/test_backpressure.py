@@ -20,6 +20,7 @@ import pytest
 from channels.layers import get_channel_layer
 
 from bridge import consumers
+from bridge.bench import make_tracks
 from bridge.consumers import BusConsumer
 from common import clients
 from tests.integration.stack import EmbeddedServer
@@ -193,6 +194,7 @@ def server(tmp_path_factory):
     server = EmbeddedServer(tmp_path_factory.mktemp("backpressure"), WS_RATE_LIMIT="1000", WS_RATE_BURST="1000",
                             WS_MAX_PENDING_EVENTS="4")
     server.start()
+    assert make_tracks(server, len(BIG)) == BIG  # queues take only tracks that exist
     yield server
     server.stop()
 

@@ -2,9 +2,12 @@
 
 - A property-based fuzz (Hypothesis) of WebSocket frames: random JSON, wrong types, huge
   strings, deep nesting, lone surrogates, binary frames. Every frame gets exactly one reply
-  (its id, or null when it had no usable one) or a documented close; the server stays up,
-  its memory stays bounded, and another user's connection, running alongside, loses no
-  event and keeps getting prompt answers.
+  (its id, or null when it had no usable one), never an ``internal`` error, or a documented
+  close; the server stays up, its memory stays bounded, and another user's connection,
+  running alongside, loses no event and keeps getting prompt answers.
+- A property-based fuzz of hostile values in real actions' fields (ids and counts past
+  2**53 - 1 or negative, numbers as text in other scripts, floats, deep lists, odd tracker
+  ids): each is refused with a clear error, never ``internal``, and the player is unchanged.
 - Floods (closed with 4429) and WebSocket protocol violations (the connection is dropped).
 - Auth and permissions: another user's tracker, a forged Origin, missing, unknown and
   deleted tokens.
@@ -189,6 +192,7 @@ class Session:
             assert frame["id"] == want, (frame, data[:300])
             if not frame["ok"]:
                 assert frame["error"]["code"] and frame["error"]["message"]
+                assert frame["error"]["code"] != "internal", (frame, data[:300])
             return
 
 
@@ -229,6 +233,73 @@ def test_fuzzed_frames_each_get_one_reply_and_nobody_else_notices(server, tokens
           f"slowest reply {slowest * 1000:.0f} ms")
     assert rss_after - rss_before < 40 * 1024, (rss_before, rss_after)
     assert slowest < 2.0
+
+
+hostile_numbers = st.one_of(
+    st.integers(min_value=2**53), st.integers(max_value=-1), st.sampled_from([2**53, 2**63, 2**64, 2**70, -(2**63)]),
+    st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+    st.sampled_from(["²", "٣", "١٢٣", "𝟗", "1e400", "9" * 30, "-0", " 1", "1_0", ""]),
+)
+hostile_lists = st.recursive(hostile_numbers, lambda inner: st.lists(inner, min_size=1, max_size=3), max_leaves=6).filter(
+    lambda value: isinstance(value, list))
+hostile_tracker_ids = st.sampled_from(["a b", "é", "tracker.x", "0" * 64, "\u0000", "../x", "*", "00000000-0000-0000-0000-00000000000g",
+                                       "00000000-0000-0000-0000-000000000000", "x" * 65, ""]) | st.text(max_size=40)
+# Fields of real actions that take ids, counts or indexes; any hostile value in one is refused.
+NUMERIC_FIELDS = {
+    "player.queue.replace": {"tracks": [1], "index": 0, "position_ms": 0}, "player.queue.append": {"tracks": [1]},
+    "player.queue.insert_next": {"tracks": [1]}, "player.queue.remove": {"index": 0},
+    "player.queue.move": {"from_index": 0, "to_index": 0}, "player.playback.play": {"index": 0, "position_ms": 0},
+    "player.playback.seek": {"position_ms": 0}, "player.volume.set": {"volume": 5},
+    "library.album.list": {"artist": 1, "offset": 0, "limit": 1, "library": 1, "year": 1999},
+    "library.artist.get": {"artist": 1}, "library.track.get": {"track": 1}, "play.record": {"track": 1},
+    "playlist.create": {"name": "x", "tracks": [1]}, "favourite.set": {"kind": "track", "id": 1},
+    "tracker.subscribe": {"tracker": None, "since_version": 0},
+}
+
+
+@st.composite
+def hostile_requests(draw, device: str):
+    """(action, payload) with exactly one field made hostile."""
+    action = draw(st.sampled_from(sorted(NUMERIC_FIELDS) + ["tracker.state.get", "player.playback.pause"]))
+    base = {key: (device if value is None else value) for key, value in NUMERIC_FIELDS.get(action, {}).items()}
+    if not base or draw(st.integers(0, 4)) == 0:
+        field = "tracker"
+        value = draw(hostile_tracker_ids)
+    elif draw(st.booleans()) and action.startswith("player."):
+        field = "expected_version"
+        value = draw(hostile_numbers)
+    else:
+        field = draw(st.sampled_from(sorted(key for key, value in base.items() if isinstance(value, (int, list)))))
+        value = draw(hostile_lists if isinstance(base[field], list) else hostile_numbers | hostile_lists)
+    if field == "tracks" and not isinstance(value, list):
+        value = [value]
+    return action, {**base, field: value}
+
+
+def test_fuzzed_fields_are_refused_clearly_and_change_no_player(server, tokens):
+    ws = connect(server, tokens["mallory"])
+    assert ws.recv_json()["event"] == "system.session.welcome"
+    device = ws.request(1, "player.device.register", {"name": "fuzzed"})["result"]["tracker"]
+    before = ws.request(2, "tracker.state.get", {"tracker": device})["result"]
+    counter = iter(range(10, 10**9))
+
+    @hypothesis_settings(max_examples=200, deadline=None, derandomize=True, database=None,
+                         suppress_health_check=[HealthCheck.too_slow])
+    @given(hostile_requests(device))
+    def fuzz(request):
+        action, payload = request
+        reply = ws.request(next(counter), action, payload)
+        assert reply["ok"] is False, (request, reply)
+        assert reply["error"]["code"] in ("invalid_payload", "not_found", "bad_request"), (request, reply)
+        assert reply["error"]["message"]
+        after = ws.request(next(counter), "tracker.state.get", {"tracker": device})["result"]
+        assert after == before, request
+
+    try:
+        fuzz()
+    finally:
+        ws.close()
+    assert server.alive() and healthy(server)
 
 
 # -- floods and protocol abuse ------------------------------------------------------------------

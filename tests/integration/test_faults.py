@@ -19,6 +19,7 @@ import time
 import pytest
 import websockets
 
+from bridge.bench import make_tracks
 from tests.services import POSTGRES_URL, REDIS_URL
 
 from .resync import Disconnected, SyncClient, report
@@ -44,6 +45,7 @@ def stack(tmp_path_factory):
                   PRESENCE_TTL=str(PRESENCE_TTL), PRESENCE_REFRESH="1", WS_RATE_LIMIT="1000", WS_RATE_BURST="1000",
                   LOG_LEVEL="WARNING").create()
     try:
+        stack.tracks = make_tracks(stack, 100)  # queues take only tracks that exist
         start_all(stack)
         yield stack
     finally:
@@ -91,7 +93,8 @@ async def open_clients(stack: Stack, token: str, names: list[str], bridges: list
     return clients
 
 
-async def traffic(clients: list[SyncClient], trackers: list[str], seconds: float, seed: int) -> collections.Counter:
+async def traffic(clients: list[SyncClient], trackers: list[str], tracks: list[int], seconds: float,
+                  seed: int) -> collections.Counter:
     """Every client dispatches player actions to random trackers for ``seconds``; outcome counts."""
     outcomes: collections.Counter = collections.Counter()
     rng = random.Random(seed)
@@ -102,7 +105,7 @@ async def traffic(clients: list[SyncClient], trackers: list[str], seconds: float
             tracker = rng.choice(trackers)
             action, payload = rng.choice([
                 ("player.volume.set", {"volume": rng.randrange(101)}),
-                ("player.queue.append", {"tracks": [rng.randrange(1, 10_000)]}),
+                ("player.queue.append", {"tracks": [rng.choice(tracks)]}),
                 ("player.mode.set", {"shuffle": rng.random() < 0.5}),
             ])
             try:
@@ -174,7 +177,7 @@ async def test_bridge_killed_clients_move_to_the_other_bridge_and_resync(stack, 
         if frame.get("id") == 1:
             lonely_tracker = frame["result"]["tracker"]
     try:
-        load = asyncio.create_task(traffic(clients, trackers, 6.0, seed=1))
+        load = asyncio.create_task(traffic(clients, trackers, stack.tracks, 6.0, seed=1))
         await asyncio.sleep(2.0)
         killed_at = time.monotonic()
         await asyncio.to_thread(stack.kill, "bridge-a")
@@ -328,7 +331,7 @@ async def test_redis_restart_during_traffic_everything_recovers_and_clients_resy
     clients = await open_clients(stack, token, ["r1", "r2", "r3", "r4"], ["bridge-a", "bridge-b"])
     trackers = [c.device for c in clients]
     try:
-        load = asyncio.create_task(traffic(clients, trackers, 9.0, seed=3))
+        load = asyncio.create_task(traffic(clients, trackers, stack.tracks, 9.0, seed=3))
         await asyncio.sleep(2.0)
         try:
             subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"], capture_output=True, timeout=10)

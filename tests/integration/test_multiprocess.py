@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from bridge.bench import make_tracks
+
 from .wsclient import WsClient
 
 pytestmark = pytest.mark.integration
@@ -58,11 +60,12 @@ async def test_with_the_worker_stopped_requests_time_out_and_the_bridge_stays_up
 async def test_tracker_flows_across_two_bridges(stack):
     """Devices on different bridges: live pause, remote control, hand-off and resync."""
     token = stack.make_user("traveller")
+    tracks = (await asyncio.to_thread(make_tracks, stack, 3))[:3]  # queues take only tracks that exist
     async with WsClient(stack.ws_url("bridge-a"), token) as a, WsClient(stack.ws_url("bridge-b"), token) as b:
         device_a = (await a.request("player.device.register", {"name": "Desktop"}))["result"]["tracker"]
         device_b = (await b.request("player.device.register", {"name": "Phone"}))["result"]["tracker"]
         assert (await b.request("tracker.subscribe", {"tracker": device_a}))["ok"]
-        assert (await a.request("player.queue.replace", {"tracks": [1, 2, 3], "play": True}))["ok"]
+        assert (await a.request("player.queue.replace", {"tracks": tracks, "play": True}))["ok"]
         assert (await b.event("tracker.action.applied", action="player.queue.replace"))["payload"]["tracker"] == device_a
         assert (await a.request("player.playback.pause"))["ok"]
         paused = await b.event("tracker.action.applied", action="player.playback.pause")
@@ -75,7 +78,7 @@ async def test_tracker_flows_across_two_bridges(stack):
         reply = await a.request("player.queue.transfer", {"to": device_b})
         assert reply["ok"], reply
         taken = await b.event("tracker.action.applied", action="player.queue.take", tracker=device_b)
-        assert taken["payload"]["changes"]["queue"] == [1, 2, 3] and taken["payload"]["changes"]["playing"] is True
+        assert taken["payload"]["changes"]["queue"] == tracks and taken["payload"]["changes"]["playing"] is True
         seen = (await b.request("tracker.state.get", {"tracker": device_a}))["result"]
     # A client that reconnects to the other bridge resyncs from the version it saw.
     async with WsClient(stack.ws_url("bridge-b"), token) as again:

@@ -86,6 +86,12 @@ def track(
     return made
 
 
+def tracks_with_ids(ids: Iterable[int]) -> list[Track]:
+    """Tracks with these ids (queues take only tracks that exist), on one album."""
+    on = album(f"Album {next(_seq)}")
+    return [track(f"Track {n}", on, id=n) for n in ids]
+
+
 def scan_run(lib: Library, **fields) -> ScanRun:
     fields.setdefault("trigger", "manual")
     return ScanRun.objects.create(library=lib, **fields)

@@ -75,7 +75,7 @@ def test_set_rating_on_songs_albums_and_artists(catalogue, alice):
     alice.ok("setRating", id=tr(catalogue, 0), rating=0)
     assert "userRating" not in alice.ok("getSong", id=tr(catalogue, 0))["song"]
     fails(alice, "setRating", 10, id=tr(catalogue, 0))
-    fails(alice, "setRating", 0, id=tr(catalogue, 0), rating=9)
+    fails(alice, "setRating", 10, id=tr(catalogue, 0), rating=9)
     fails(alice, "setRating", 70, id="tr-999999", rating=3)
 
 
@@ -104,7 +104,7 @@ def test_scrobble_counts_plays_and_now_playing_shows_the_device(catalogue, alice
 def test_scrobble_errors(catalogue, alice):
     fails(alice, "scrobble", 10)
     fails(alice, "scrobble", 70, id="tr-999999")
-    fails(alice, "scrobble", 0, id=tr(catalogue, 0), time="yesterday")
+    fails(alice, "scrobble", 10, id=tr(catalogue, 0), time="yesterday")
 
 
 # -- playlists --------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_play_queues_are_per_user(catalogue, alice, bob):
 def test_save_play_queue_errors(catalogue, alice):
     fails(alice, "savePlayQueue", 70, id=[tr(catalogue, 0), "tr-999999"])
     fails(alice, "savePlayQueue", 70, id=["al-1"])
-    fails(alice, "savePlayQueue", 0, id=[tr(catalogue, 0)], position="soon")
+    fails(alice, "savePlayQueue", 10, id=[tr(catalogue, 0)], position="soon")
     from tracker.models import Tracker
 
     assert not Tracker.objects.filter(kind="player", owner=alice.user).exists()

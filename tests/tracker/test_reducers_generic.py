@@ -167,7 +167,7 @@ PAYLOAD_STRATEGIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "player.queue.remove": st.fixed_dictionaries({"index": index}),
     "player.queue.move": st.fixed_dictionaries({"from_index": index, "to_index": index}),
     "player.queue.clear": st.just({}),
-    "player.queue.transfer": st.fixed_dictionaries({"to": st.sampled_from(["t1", "t2"])}),
+    "player.queue.transfer": st.fixed_dictionaries({"to": st.sampled_from(["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"])}),
     "player.queue.take": tracks.flatmap(_take),
     "player.playback.play": st.fixed_dictionaries({}, optional={"index": index, "position_ms": position}),
     "player.playback.pause": st.just({}),

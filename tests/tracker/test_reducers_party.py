@@ -161,7 +161,7 @@ def test_rejected(start: dict[str, Any], action: Action, code: str) -> None:
 
 @pytest.mark.parametrize("name", ["player.queue.transfer", "player.volume.set", "player.device.rename"])
 def test_player_only_actions_are_unknown_to_a_party(name: str) -> None:
-    payload = {"player.queue.transfer": {"to": "t1"}, "player.volume.set": {"volume": 3}, "player.device.rename": {"name": "x"}}[name]
+    payload = {"player.queue.transfer": {"to": "00000000-0000-4000-8000-000000000001"}, "player.volume.set": {"volume": 3}, "player.device.rename": {"name": "x"}}[name]
     assert not PARTY.accepts(name)
     assert PARTY.reduce(OPEN, act(name, payload)) is OPEN
 

@@ -129,7 +129,7 @@ ACCEPTED = [
     p(player(position_ms=9000), act(PLAY, {"index": 0, "position_ms": 1234}), {"index": 0, "playing": True, "position_ms": 1234, "position_at": AT}, id="play-index-at"),
     p(player(position_ms=9000), act(PLAY, {"index": 1}), {"playing": True, "position_ms": 0, "position_at": AT}, id="play-current-index-restarts"),
     p(player(position_ms=9000), act(PLAY, {"position_ms": 1234}), {"playing": True, "position_ms": 1234, "position_at": AT}, id="play-resume-at"),
-    p(player(transferred_to="t2", position_ms=100), act(PLAY), {"playing": True, "position_at": AT, "transferred_to": None}, id="play-clears-transfer"),
+    p(player(transferred_to="00000000-0000-4000-8000-000000000002", position_ms=100), act(PLAY), {"playing": True, "position_at": AT, "transferred_to": None}, id="play-clears-transfer"),
     # pause
     p(PLAYING, act(PAUSE), {"playing": False, "position_ms": 3000, "position_at": AT}, id="pause-freezes-live-position"),
     p(player(position_ms=700), act(PAUSE), {"position_at": AT}, id="pause-paused"),
@@ -178,8 +178,8 @@ ACCEPTED = [
     p(player(shuffle=True, order=[2, 0, 1]), act(MODE, {"shuffle": True, "repeat": "one"}), {"repeat": "one"}, id="mode-shuffle-on-again-keeps-order"),
     p(EMPTY, act(MODE, {"shuffle": True}), {"shuffle": True}, id="mode-shuffle-empty"),
     # hand-off
-    p(PLAYING, act(TRANSFER, {"to": "t2"}), {"playing": False, "position_ms": 3000, "position_at": AT, "transferred_to": "t2"}, id="transfer-playing"),
-    p(Q3, act(TRANSFER, {"to": "t2"}), {"position_at": AT, "transferred_to": "t2"}, id="transfer-paused"),
+    p(PLAYING, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002"}), {"playing": False, "position_ms": 3000, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"}, id="transfer-playing"),
+    p(Q3, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002"}), {"position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"}, id="transfer-paused"),
     p(
         EMPTY,
         act(TAKE, {"queue": [1, 2, 3], "index": 1, "position_ms": 4000, "shuffle": False, "repeat": "all"}, actor=None),
@@ -227,7 +227,7 @@ REJECTED = [
     p(Q3, act(MOVE, {"from_index": 0, "to_index": 3}), "invalid_payload", id="move-to-out-of-range"),
     p(EMPTY, act(MOVE, {"from_index": 0, "to_index": 0}), "invalid_payload", id="move-empty"),
     p(Q3, act(REPLACE, {"tracks": [1, 2], "index": 2}), "invalid_payload", id="replace-index-out-of-range"),
-    p(EMPTY, act(TRANSFER, {"to": "t2"}), "conflict", id="transfer-empty"),
+    p(EMPTY, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002"}), "conflict", id="transfer-empty"),
     p(EMPTY, act(TAKE, {"queue": [1], "index": 1, "position_ms": 0, "shuffle": False, "repeat": "off"}), "invalid_payload", id="take-index-out-of-range"),
     p(EMPTY, act(TAKE, {"queue": [1, 2], "index": 0, "position_ms": 0, "shuffle": True, "repeat": "off", "order": [0, 0]}), "invalid_payload", id="take-order-not-permutation"),
     p(EMPTY, act(TAKE, {"queue": [1, 2], "index": 0, "position_ms": 0, "shuffle": True, "repeat": "off", "order": [0]}), "invalid_payload", id="take-order-too-short"),
@@ -317,8 +317,8 @@ def test_shuffled_playthrough_visits_every_entry_once() -> None:
 
 def test_hand_off_moves_queue_and_position() -> None:
     source = {**PLAYING, "shuffle": True, "order": [1, 0, 2], "repeat": "all"}
-    source = PLAYER.reduce(source, act(TRANSFER, {"to": "target"}))
-    assert source["transferred_to"] == "target" and source["playing"] is False
+    source = PLAYER.reduce(source, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000003"}))
+    assert source["transferred_to"] == "00000000-0000-4000-8000-000000000003" and source["playing"] is False
     take = {key: source[key] for key in ("queue", "index", "position_ms", "shuffle", "repeat", "order")}
     target = PLAYER.reduce(player(queue=[99], index=0, volume=30), act(TAKE, take, at=AT + 50, actor=None))
     assert target == {

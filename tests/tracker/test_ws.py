@@ -7,6 +7,14 @@ from channels.db import database_sync_to_async
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+async def tracks():
+    """Tracks 1-30: queues take only tracks that exist."""
+    from tests.library import factories as f
+
+    await database_sync_to_async(f.tracks_with_ids)(range(1, 31))
+
+
 @pytest.fixture
 async def alice(make_user):
     return await database_sync_to_async(make_user)("alice")

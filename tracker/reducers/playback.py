@@ -10,7 +10,7 @@ is pure and keeps ``order`` a permutation of the queue indices.
 from __future__ import annotations
 
 import random
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 
@@ -94,6 +94,31 @@ def _advance(state: State, at_ms: int) -> State:
     if state["repeat"] != "off":
         return _go_to(state, order[0], at_ms)
     return _stopped_at_end(state, at_ms)
+
+
+def keep_entries(state: State, keep: Callable[[Any], bool]) -> State:
+    """``state`` with only the queue entries ``keep`` accepts (used to clean stored state).
+
+    ``order`` keeps its sequence over the remaining entries; when the current entry goes,
+    the next remaining one in queue order (else the last) becomes current, from its start;
+    when none remains, the queue is cleared and stopped. Never raises, whatever the entries.
+    """
+    queue = state.get("queue")
+    queue = queue if isinstance(queue, list) else []
+    kept = [i for i, entry in enumerate(queue) if keep(entry)]
+    if not kept:
+        return {**state, "queue": [], "index": None, "order": [], "playing": False, "position_ms": 0}
+    new_index = {old: new for new, old in enumerate(kept)}
+    old_order = state.get("order") if isinstance(state.get("order"), list) else []
+    order = [new_index[i] for i in old_order if i in new_index]
+    if sorted(order) != list(range(len(kept))):
+        order = list(range(len(kept)))
+    current = state.get("index")
+    if type(current) is int and current in new_index:
+        return {**state, "queue": [queue[i] for i in kept], "order": order, "index": new_index[current]}
+    after = [new for old, new in new_index.items() if type(current) is int and old > current]
+    index = after[0] if after else len(kept) - 1
+    return {**state, "queue": [queue[i] for i in kept], "order": order, "index": index, "position_ms": 0}
 
 
 # -- queue ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.db import transaction
 from library import userdata
 
 from .. import ids
-from ..responses import ERROR_GENERIC, MissingParameter, SubsonicError
+from ..responses import InvalidParameter, MissingParameter
 from . import Call, method
 
 KIND_NAMES = {ids.TRACK: "track", ids.ALBUM: "album", ids.ARTIST: "artist"}
@@ -62,7 +62,7 @@ def _when(ms: int) -> datetime.datetime:
     try:
         return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
     except (OverflowError, ValueError, OSError):
-        raise SubsonicError(ERROR_GENERIC, f"time must be milliseconds since 1970, got {ms}.") from None
+        raise InvalidParameter("time", f"must be milliseconds since 1970, got {ms}.") from None
 
 
 @method("scrobble")

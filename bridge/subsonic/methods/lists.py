@@ -7,7 +7,7 @@ from typing import Any
 from library import selectors, userdata
 
 from .. import queries, shapes
-from ..responses import ERROR_GENERIC, SubsonicError
+from ..responses import InvalidParameter
 from . import Call, method
 
 MAX_SIZE = 500
@@ -21,7 +21,7 @@ def _albums(call: Call) -> list[dict[str, Any]]:
     params = call.params
     kind = params.required("type")
     if kind not in LIST_TYPES:
-        raise SubsonicError(ERROR_GENERIC, f"Unknown list type {kind!r}; use one of: {', '.join(LIST_TYPES)}.")
+        raise InvalidParameter("type", f"must be one of: {', '.join(LIST_TYPES)}; got {kind[:40]!r}.")
     size = params.int("size", 10, minimum=1, maximum=MAX_SIZE)
     offset = params.int("offset", 0, minimum=0)
     library = params.int("musicFolderId")

@@ -24,7 +24,6 @@ from tracker.reducers.playback import live_position
 from tracker.schemas import MAX_POSITION_MS
 
 from .. import ids, queries, shapes
-from ..responses import NotFoundError
 from . import DEFAULT_CLIENT, Call, method
 
 ACTION_REPLACE = "player.queue.replace"
@@ -40,9 +39,7 @@ def device_name(call: Call) -> str:
 def save_play_queue(call: Call) -> dict[str, Any]:
     params = call.params
     track_ids = [ids.parse(value, ids.TRACK) for value in params.getlist("id")]
-    missing = set(track_ids) - queries.existing_track_ids(track_ids)
-    if missing:
-        raise NotFoundError(f"No song {ids.track(min(missing))}.")
+    userdata.check_tracks(track_ids)  # before the device is registered
     current = ids.parse(params.get("current"), ids.TRACK) if params.get("current") else None
     position = params.int("position", 0, minimum=0, maximum=MAX_POSITION_MS)
 
