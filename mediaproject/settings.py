@@ -105,11 +105,12 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 # ALLOWED_HOSTS: comma-separated host names the server answers to. WebSocket handshakes
-# carrying an Origin header must come from one of these hosts too (or from
-# CSRF_TRUSTED_ORIGINS).
+# carrying an Origin header must come from the server's own origin (same scheme, host
+# and port as the handshake) or from CSRF_TRUSTED_ORIGINS.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-# CSRF_TRUSTED_ORIGINS: comma-separated origins (``https://music.example.org``) allowed
-# for unsafe requests and WebSocket handshakes when the server sits behind a proxy.
+# CSRF_TRUSTED_ORIGINS: comma-separated origins (``https://music.example.org``,
+# ``https://*.example.org``) allowed for unsafe requests and WebSocket handshakes, e.g.
+# behind a proxy that changes the scheme or port the server sees.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [

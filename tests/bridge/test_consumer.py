@@ -81,7 +81,7 @@ async def _session_cookie(user) -> str:
 
 async def test_browser_session_with_allowed_origin_is_accepted(alice, ws_client):
     cookie = await _session_cookie(alice)
-    headers = [(b"origin", b"http://127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())]
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())]
     client = await ws_client(headers=headers)
     assert client.welcome["payload"]["user"]["username"] == "alice"
 

@@ -21,6 +21,7 @@ from bridge import consumers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "correct horse battery"  # the conftest's make_user default
+HOST = (b"host", b"127.0.0.1:8000")
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 CLOSED_4401 = {"type": "websocket.close", "code": 4401}
 ENGINES = ["db", "cached_db", "cache", "file"]
@@ -52,7 +53,7 @@ async def browser_login(user) -> tuple[HttpClient, str]:
 
 
 async def browser_connection(ws_client, cookie: str):
-    client = await ws_client(headers=[ORIGIN, (b"cookie", f"sessionid={cookie}".encode())])
+    client = await ws_client(headers=[HOST, ORIGIN, (b"cookie", f"sessionid={cookie}".encode())])
     assert client.welcome["payload"]["user"]["username"] == "alice"
     return client
 
