@@ -150,8 +150,10 @@ def add_controller(context: Context, tracker_id: str, username: str) -> dict[str
 
 
 def remove_controller(context: Context, tracker_id: str, username: str) -> dict[str, Any]:
+    """Stop ``username`` controlling the tracker. An unknown username answers like a user who
+    controls nothing (the reply must not tell which usernames exist)."""
     tracker = _owned(context, tracker_id)
-    tracker.controllers.remove(_user(username))
+    tracker.controllers.remove(*get_user_model().objects.filter(username=username))
     return {"tracker": str(tracker.pk), "controllers": sorted(tracker.controllers.values_list("username", flat=True))}
 
 
