@@ -19,7 +19,7 @@ from common.messages import Context
 
 from . import store
 from .models import Tracker
-from .permissions import check_act, check_read
+from .permissions import check_act, check_read, party_readers
 
 PLAYER = "player"
 PARTY = "party"
@@ -94,9 +94,9 @@ def visible_trackers(context: Context, kind: str | None = None):
     user_id = context.user_id
     query = Tracker.objects.filter(Q(owner_id=user_id) | Q(controllers__pk=user_id) | Q(kind=SCAN))
     trackers = list(query.distinct().order_by("kind", "created"))
-    # Parties are shared: visible to their members.
+    # Parties are shared: visible to their members until they end.
     parties = Tracker.objects.filter(kind=PARTY, owner__isnull=True).order_by("created")
-    trackers += [party for party in parties if user_id in party.state.get("members", [])]
+    trackers += [party for party in parties if user_id in party_readers(party.state)]
     if kind:
         trackers = [t for t in trackers if t.kind == kind]
     return trackers
@@ -113,6 +113,11 @@ def get_state(context: Context, tracker_id: str) -> dict[str, Any]:
     tracker = store.load(tracker_id)
     check_read(context, tracker)
     return store.snapshot(tracker)
+
+
+def check_readable(context: Context, tracker_id: str) -> None:
+    """Raise unless the caller may read the tracker (``NotFound``, ``Forbidden``)."""
+    check_read(context, store.load(tracker_id))
 
 
 def subscription(context: Context, tracker_id: str, since_version: int | None) -> dict[str, Any]:
