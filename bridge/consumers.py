@@ -43,7 +43,9 @@ Reliability (see the README's "Scaling out"):
 Close codes: 4401 unauthenticated (also: while connected, a token deleted, a browser
 session logged out, deleted or expired, the user deactivated, or the user's password
 changed; checked every ``WS_AUTH_RECHECK`` seconds, see ``AuthWatch``); 4408 too slow (replies kept
-waiting, the client is not reading); 4429 flood (the connection kept sending far beyond the rate limit after being
+waiting, the client is not reading); 4409 too many connections (the user already holds
+``WS_MAX_CONNECTIONS_PER_USER`` open connections, default 20, counted across every bridge
+in ``bridge.presence``: close one first); 4429 flood (the connection kept sending far beyond the rate limit after being
 told: its rate-limited frames outnumber its accepted ones by 200); 1013 try again later
 (the message bus was unreachable while connecting). WebSocket protocol violations
 (unmasked or malformed frames, invalid UTF-8, frames over 1 MiB) make daphne drop the
@@ -83,6 +85,7 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SLOW = 4408
 CLOSE_FLOOD = 4429
+CLOSE_TOO_MANY_CONNECTIONS = 4409
 CLOSE_TRY_AGAIN = 1013  # standard "try again later"
 MAX_PENDING = 64  # queued requests per connection before new ones are refused
 FLOOD_STRIKES = 200  # rate-limited frames beyond the accepted ones before the connection is closed
@@ -648,6 +651,7 @@ class BusConsumer(AsyncWebsocketConsumer):
     token_key: str | None = None
     session_key: str | None = None  # the Django session a browser connection authenticated with
     closing = False
+    counted = False  # in the user's connection count (bridge.presence)
     device: str | None = None
 
     # -- ASGI plumbing: a channel-layer hiccup must not kill the connection -------------------
@@ -724,6 +728,12 @@ class BusConsumer(AsyncWebsocketConsumer):
             return
         self.user = user
         self.connection_id = new_id()
+        if not await presence.connection_opened(user.pk, self.connection_id):
+            logger.info("closing a connection of user %s: it already holds %d", user.pk, presence.max_connections_per_user())
+            STATS["closed_too_many"] += 1
+            await self.close(code=CLOSE_TOO_MANY_CONNECTIONS)
+            return
+        self.counted = True
         self.inbox = ReplyInbox(self.channel_name)
         self.queue_client = get_queue_client()
         self.bucket = TokenBucket(settings.WS_RATE_LIMIT, settings.WS_RATE_BURST)
@@ -793,6 +803,9 @@ class BusConsumer(AsyncWebsocketConsumer):
             device, self.device = self.device, None
             await presence.device_offline(device, self.connection_id)
         await self.leave_all()
+        if self.counted:
+            self.counted = False
+            await presence.connection_closed(self.user.pk, self.connection_id)
 
     async def close(self, code=None, reason=None) -> None:
         self.closing = True

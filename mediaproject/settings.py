@@ -250,6 +250,9 @@ WS_RATE_BURST = env_number("WS_RATE_BURST", 60, cast=int, minimum=1)
 WS_MAX_PENDING_EVENTS = env_number("WS_MAX_PENDING_EVENTS", 1000, cast=int, minimum=1)
 # WS_AUTH_RECHECK: seconds between checks that connections' tokens and browser sessions are still valid.
 WS_AUTH_RECHECK = env_number("WS_AUTH_RECHECK", 30.0, minimum=0.5)
+# WS_MAX_CONNECTIONS_PER_USER: open WebSocket connections one user may hold, counted
+# across every bridge (``bridge.presence``); more are closed with code 4409.
+WS_MAX_CONNECTIONS_PER_USER = env_number("WS_MAX_CONNECTIONS_PER_USER", 20, cast=int, minimum=1)
 # WS_DIRECT_WRITES: 1 writes group events' frames straight to the socket's transport,
 # 0 sends them through daphne's send path.
 WS_DIRECT_WRITES = env_bool("WS_DIRECT_WRITES", True)
