@@ -172,3 +172,13 @@ def test_session_check_is_batched(make_user, django_assert_max_num_queries):
             watched.append((http.cookies["sessionid"].value, user.pk))
     with django_assert_max_num_queries(2):
         assert consumers._valid_sessions(watched) == set(watched)
+
+
+async def test_a_staff_flag_changed_without_signals_is_followed_on_the_next_round(make_user, ws_client):
+    """``QuerySet.update()`` sends no signal (``tracker.access``); the periodic round catches it."""
+    admin = await database_sync_to_async(make_user)("admin", staff=True)
+    client = await ws_client(admin)
+    await database_sync_to_async(lambda: type(admin).objects.filter(pk=admin.pk).update(is_staff=False))()
+    changed = await client.event("system.session.user_changed", timeout=3)
+    assert changed["payload"]["user"] == {"id": admin.pk, "username": "admin", "is_staff": False}
+    assert (await client.request("system.announcement.send", {"text": "x"}))["error"]["code"] == "forbidden"
