@@ -142,7 +142,7 @@ class Bus {
       const sub = this.subs.get(payload.tracker);
       if (sub) {
         this.subs.delete(payload.tracker);
-        sub.handler.error?.(new BusError("forbidden", "You may no longer see this."));
+        sub.handler.error?.(new BusError("forbidden", "You may no longer see this.", { reason: payload.reason }));
       }
     } else if (name === "system.session.user_changed") {
       this.welcome = { ...this.welcome, user: payload.user };
