@@ -131,3 +131,18 @@ async def test_a_forbidden_subscribe_never_joins_the_trackers_group(make_user, w
     assert joined == []
     ok(await device.request("player.volume.set", {"volume": 5}))
     await assert_no_event(stranger, APPLIED)
+
+
+async def test_controllers_removed_any_way_are_told(make_user, ws_client):
+    """The rule lives in the model's m2m signal: the admin's clear() or a reverse remove() count too."""
+    from tracker.models import Tracker
+
+    alice, bob, carol = await users(make_user, "alice", "bob", "carol")
+    device, bob_remote, tracker = await controlled_device(ws_client, alice, bob)
+    ok(await device.request("tracker.controllers.add", {"tracker": tracker, "user": "carol"}))
+    carol_remote = await ws_client(carol)
+    ok(await carol_remote.request("tracker.subscribe", {"tracker": tracker}))
+    await database_sync_to_async(lambda: carol.controlled_trackers.remove(Tracker.objects.get(pk=tracker)))()
+    assert (await carol_remote.event(REVOKED))["payload"] == {"tracker": tracker, "reason": "controller_removed"}
+    await database_sync_to_async(lambda: Tracker.objects.get(pk=tracker).controllers.clear())()
+    assert (await bob_remote.event(REVOKED))["payload"] == {"tracker": tracker, "reason": "controller_removed"}
