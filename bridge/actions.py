@@ -29,3 +29,18 @@ WELCOME = registry.event(
     doc="First frame on every authenticated connection: protocol version, who you are, the connection id.",
     audience="the connecting client",
 )
+
+
+class UserChanged(Schema):
+    user: WelcomeUser
+
+
+USER_CHANGED = registry.event(
+    "system.session.user_changed",
+    UserChanged,
+    doc=(
+        "Your account changed while connected (staff rights given or withdrawn): who you are now. "
+        "The connection's rights follow at once (staff actions are refused to a user no longer staff)."
+    ),
+    audience="every connection of the user concerned",
+)

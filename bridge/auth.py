@@ -1,7 +1,10 @@
 """WebSocket handshake checks: Origin, then who is asking.
 
-- A handshake with an ``Origin`` header must come from an allowed host
-  (``ALLOWED_HOSTS``) or a ``CSRF_TRUSTED_ORIGINS`` entry, or it is refused (HTTP 403).
+- A handshake with an ``Origin`` header must come from the server's own origin or a
+  ``CSRF_TRUSTED_ORIGINS`` entry, or it is refused (HTTP 403). As in Django's CSRF check,
+  scheme, host and port all count: the own origin is the handshake's scheme (``ws`` ->
+  ``http``, ``wss`` -> ``https``) and its ``Host`` header (which must be in
+  ``ALLOWED_HOSTS``), so a page on another port or scheme of the same host is refused.
 - Browsers authenticate with the Django session cookie; that cookie is only honoured
   when a valid ``Origin`` is present (browsers always send one), so another site cannot
   ride a user's session.
@@ -20,6 +23,8 @@ from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.http import is_same_domain
 
 
 def header(scope, name: bytes) -> str | None:
@@ -29,14 +34,32 @@ def header(scope, name: bytes) -> str | None:
     return None
 
 
-def origin_allowed(origin: str) -> bool:
-    if origin in settings.CSRF_TRUSTED_ORIGINS:
+def own_origin(scope) -> str | None:
+    """The origin the handshake was addressed to (``http://host:port``), or None when its
+    ``Host`` header is missing or not in ``ALLOWED_HOSTS``."""
+    host = header(scope, b"host")
+    if not host:
+        return None
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    return f"{scheme}://{host}"
+
+
+def origin_allowed(origin: str, scope) -> bool:
+    """Django's CSRF origin rule for a WebSocket handshake: the server's own origin, an
+    exact ``CSRF_TRUSTED_ORIGINS`` entry, or a subdomain of a wildcard one (same scheme)."""
+    if origin == own_origin(scope):
         return True
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    csrf = CsrfViewMiddleware(lambda request: None)  # its trusted-origin lists follow the settings
+    if origin in csrf.allowed_origins_exact:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
         return False
-    domain, _port = split_domain_port(parts.netloc)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+    return any(is_same_domain(parts.netloc, host) for host in csrf.allowed_origin_subdomains.get(parts.scheme, ()))
 
 
 @database_sync_to_async
@@ -56,7 +79,7 @@ class HandshakeAuthMiddleware:
 
     async def __call__(self, scope, receive, send):
         origin = header(scope, b"origin")
-        if origin is not None and not origin_allowed(origin):
+        if origin is not None and not origin_allowed(origin, scope):
             return await WebsocketDenier()(scope, receive, send)
         authorization = header(scope, b"authorization")
         if authorization is not None:

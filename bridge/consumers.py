@@ -30,13 +30,22 @@ Reliability (see the README's "Scaling out"):
   each group once, decodes each event and encodes its frame once, and writes it to every
   local member (straight to daphne's transport when the connection is idle and plain,
   ``WS_DIRECT_WRITES``); a connection's own channel carries only its RPC replies.
+- **Access.** Rights follow the user's record while connected: a ``bus.access`` message on
+  the user's group (sent by ``tracker.access`` when a controller is removed, a party left
+  or ended, the user deactivated or their staff flag changed; also on the periodic
+  ``AuthWatch`` round when the staff flag differs) makes every connection of the user
+  reload it, leave the trackers it may no longer read (``tracker.subscription.revoked``),
+  follow the staff flag (``system.session.user_changed``) or close with 4401.
+  ``tracker.subscribe`` checks read access before it joins a tracker's group.
 - Only the channel-layer message types below reach handlers, and a failing handler is
   logged without killing the connection.
 
 Close codes: 4401 unauthenticated (also: while connected, a token deleted, a browser
 session logged out, deleted or expired, the user deactivated, or the user's password
 changed; checked every ``WS_AUTH_RECHECK`` seconds, see ``AuthWatch``); 4408 too slow (replies kept
-waiting, the client is not reading); 4429 flood (the connection kept sending far beyond the rate limit after being
+waiting, the client is not reading); 4409 too many connections (the user already holds
+``WS_MAX_CONNECTIONS_PER_USER`` open connections, default 20, counted across every bridge
+in ``bridge.presence``: close one first); 4429 flood (the connection kept sending far beyond the rate limit after being
 told: its rate-limited frames outnumber its accepted ones by 200); 1013 try again later
 (the message bus was unreachable while connecting). WebSocket protocol violations
 (unmasked or malformed frames, invalid UTF-8, frames over 1 MiB) make daphne drop the
@@ -59,14 +68,14 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from common.clients import ReplyInbox, get_queue_client
-from common.envelope import BUS_EVENT, encode, error_frame, event_frame, reply_frame
+from common.envelope import BUS_ACCESS, BUS_EVENT, encode, error_frame, event_frame, reply_frame
 from common.errors import BadRequest, BusError, Internal, RateLimited, TooLarge
 from common.messages import Context, new_id
 from common.registry import RunsOn
 from common.router import prepare
 
 from . import presence, tail
-from .actions import PROTOCOL_VERSION, WELCOME
+from .actions import PROTOCOL_VERSION, USER_CHANGED, WELCOME
 from .auth import header
 from .presence import RESYNC_EVENT
 from .ratelimit import TokenBucket
@@ -76,6 +85,7 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SLOW = 4408
 CLOSE_FLOOD = 4429
+CLOSE_TOO_MANY_CONNECTIONS = 4409
 CLOSE_TRY_AGAIN = 1013  # standard "try again later"
 MAX_PENDING = 64  # queued requests per connection before new ones are refused
 FLOOD_STRIKES = 200  # rate-limited frames beyond the accepted ones before the connection is closed
@@ -362,10 +372,23 @@ def _valid_sessions(watched: list[tuple[str, Any]]) -> set[tuple[str, Any]]:
     return valid
 
 
-def _recheck(token_keys: list[str], sessions: list[tuple[str, Any]]) -> tuple[set[str] | None, set[tuple[str, Any]] | None]:
+def _staff_flags(user_ids: list[Any]) -> dict[Any, bool]:
+    """``is_staff`` of these users as stored now (absent: deleted)."""
+    from django.contrib.auth import get_user_model
+
+    flags: dict[Any, bool] = {}
+    for start in range(0, len(user_ids), RECHECK_CHUNK):
+        chunk = user_ids[start:start + RECHECK_CHUNK]
+        flags.update(get_user_model()._default_manager.filter(pk__in=chunk).values_list("pk", "is_staff"))
+    return flags
+
+
+def _recheck(token_keys: list[str], sessions: list[tuple[str, Any]], user_ids: list[Any] = ()
+             ) -> tuple[set[str] | None, set[tuple[str, Any]] | None, dict[Any, bool] | None]:
     """One round of ``AuthWatch``, in one worker thread: the still-valid tokens and
-    (session key, user id) pairs; None for a kind whose check failed (logged)."""
-    tokens = valid_sessions = None
+    (session key, user id) pairs, and the users' staff flags; None for a kind whose check
+    failed (logged)."""
+    tokens = valid_sessions = staff = None
     try:
         tokens = _valid_tokens(token_keys) if token_keys else set()
     except Exception as exc:
@@ -374,7 +397,11 @@ def _recheck(token_keys: list[str], sessions: list[tuple[str, Any]]) -> tuple[se
         valid_sessions = _valid_sessions(sessions) if sessions else set()
     except Exception as exc:
         logger.warning("could not recheck connection sessions (%s)", exc)
-    return tokens, valid_sessions
+    try:
+        staff = _staff_flags(list(user_ids)) if user_ids else {}
+    except Exception as exc:
+        logger.warning("could not recheck connection users' staff flags (%s)", exc)
+    return tokens, valid_sessions, staff
 
 
 class AuthWatch:
@@ -383,7 +410,9 @@ class AuthWatch:
     Token connections: the token was deleted or its user deactivated. Browser (session)
     connections: the session was logged out, deleted or expired, its user deactivated, or
     the user's password changed (the session's auth hash no longer matches, as in Django's
-    own session authentication). One check per ``WS_AUTH_RECHECK`` seconds for all of
+    own session authentication). A connection whose user's staff flag changed (also
+    through ``QuerySet.update()``, which sends no signal to ``tracker.access``) rechecks its
+    access at once. One check per ``WS_AUTH_RECHECK`` seconds for all of
     this process's connections, batched (one query per 500 tokens, and for the database
     session engine one per 500 sessions plus one for their users); a check that fails
     closes nothing and is retried next round. Closures count in ``STATS["closed_revoked"]``.
@@ -420,8 +449,9 @@ class AuthWatch:
             return
         token_keys = sorted({c.token_key for c in live if c.token_key})
         sessions = sorted({(c.session_key, c.user.pk) for c in live if c.session_key and not c.token_key}, key=str)
+        user_ids = sorted({c.user.pk for c in live}, key=str)
         try:
-            tokens, valid_sessions = await run_sync(_recheck, token_keys, sessions)
+            tokens, valid_sessions, staff = await run_sync(_recheck, token_keys, sessions, user_ids)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -430,6 +460,8 @@ class AuthWatch:
         for consumer in live:
             if not consumer.ready or consumer.closing:
                 continue
+            if staff is not None and consumer.user.pk in staff and staff[consumer.user.pk] != bool(consumer.user.is_staff):
+                consumer.access_changed("account_changed")
             if consumer.token_key:
                 if tokens is None or consumer.token_key in tokens:
                     continue
@@ -550,6 +582,10 @@ class LocalGroups:
             await self.deliver(group, entry, message)
 
     async def deliver(self, group: str, entry: _Group, message: Any) -> None:
+        if isinstance(message, dict) and message.get("type") == BUS_ACCESS:
+            for consumer in list(entry.members):
+                consumer.access_changed(str(message.get("reason") or "account_changed"))
+            return
         if not isinstance(message, dict) or message.get("type") != BUS_EVENT:
             logger.warning("dropped a message of unexpected type on group %s", group)
             return
@@ -615,6 +651,7 @@ class BusConsumer(AsyncWebsocketConsumer):
     token_key: str | None = None
     session_key: str | None = None  # the Django session a browser connection authenticated with
     closing = False
+    counted = False  # in the user's connection count (bridge.presence)
     device: str | None = None
 
     # -- ASGI plumbing: a channel-layer hiccup must not kill the connection -------------------
@@ -691,12 +728,20 @@ class BusConsumer(AsyncWebsocketConsumer):
             return
         self.user = user
         self.connection_id = new_id()
+        if not await presence.connection_opened(user.pk, self.connection_id):
+            logger.info("closing a connection of user %s: it already holds %d", user.pk, presence.max_connections_per_user())
+            STATS["closed_too_many"] += 1
+            await self.close(code=CLOSE_TOO_MANY_CONNECTIONS)
+            return
+        self.counted = True
         self.inbox = ReplyInbox(self.channel_name)
         self.queue_client = get_queue_client()
         self.bucket = TokenBucket(settings.WS_RATE_LIMIT, settings.WS_RATE_BURST)
         self.strikes = 0
         self.pending: asyncio.Queue = asyncio.Queue(MAX_PENDING)
         self.joined: set[str] = set()
+        self.access_lock = asyncio.Lock()  # subscription changes and access rechecks, one at a time
+        self.rechecks: set[asyncio.Task] = set()
         self.max_pending_events = max_pending_events()
         global DIRECT_WRITES
         DIRECT_WRITES = direct_writes_enabled()
@@ -717,13 +762,11 @@ class BusConsumer(AsyncWebsocketConsumer):
         self.ready = True
         AUTH_WATCH.attach(self)
         await self.send_event(
-            WELCOME.name,
-            {
-                "protocol": PROTOCOL_VERSION,
-                "user": {"id": user.pk, "username": user.get_username(), "is_staff": bool(user.is_staff)},
-                "connection": self.connection_id,
-            },
+            WELCOME.name, {"protocol": PROTOCOL_VERSION, "user": self.user_payload(), "connection": self.connection_id}
         )
+
+    def user_payload(self) -> dict[str, Any]:
+        return {"id": self.user.pk, "username": self.user.get_username(), "is_staff": bool(self.user.is_staff)}
 
     def presented_token(self) -> str | None:
         """The token key this connection authenticated with (None for a browser session)."""
@@ -751,6 +794,8 @@ class BusConsumer(AsyncWebsocketConsumer):
         for task in (getattr(self, "runner", None), self.writer):
             if task is not None:
                 task.cancel()
+        for task in list(getattr(self, "rechecks", ())):
+            task.cancel()
         if hasattr(self, "inbox"):
             self.inbox.cancel_all()
         self.outbox.clear()
@@ -758,6 +803,9 @@ class BusConsumer(AsyncWebsocketConsumer):
             device, self.device = self.device, None
             await presence.device_offline(device, self.connection_id)
         await self.leave_all()
+        if self.counted:
+            self.counted = False
+            await presence.connection_closed(self.user.pk, self.connection_id)
 
     async def close(self, code=None, reason=None) -> None:
         self.closing = True
@@ -779,6 +827,53 @@ class BusConsumer(AsyncWebsocketConsumer):
                 await self.leave(group)
             except Exception as exc:  # the bus is down: the subscription dies with the process
                 logger.info("could not leave %s (%s)", group, exc)
+
+    # -- rights that change while connected (``tracker.access``) ---------------------------
+
+    def access_changed(self, reason: str) -> None:
+        """The user's rights changed (a ``BUS_ACCESS`` message): recheck soon, off the delivery loop."""
+        if not self.ready or self.closing:
+            return
+        task = asyncio.get_running_loop().create_task(self.recheck_access(reason))
+        self.rechecks.add(task)
+        task.add_done_callback(self.rechecks.discard)
+
+    async def recheck_access(self, reason: str) -> None:
+        """Reload the user from the database and follow it: leave each followed tracker they
+        may no longer read (``tracker.subscription.revoked``), join or leave the staff group
+        (``system.session.user_changed``), close with 4401 when the user is gone or inactive.
+        Later requests run with the reloaded user (``context``)."""
+        from common.clients import run_sync
+        from tracker import access
+        from tracker.events import SUBSCRIPTION_REVOKED
+        from tracker.store import group_name
+
+        prefix = group_name("")
+        async with self.access_lock:
+            if not self.ready or self.closing:
+                return
+            followed = {group[len(prefix):]: group for group in self.joined if group.startswith(prefix)}
+            try:
+                user, lost = await run_sync(access.recheck, self.user.pk, sorted(followed))
+                for tracker in lost:
+                    await self.leave(followed[tracker])
+                    STATS["subscriptions_revoked"] += 1
+                    await self.send_event(SUBSCRIPTION_REVOKED.name,
+                                          {"tracker": tracker, "reason": reason if user is not None else access.ACCOUNT_CHANGED})
+                if user is None:
+                    logger.info("closing a connection whose user was deactivated or deleted")
+                    STATS["closed_revoked"] += 1
+                    await self.close(code=CLOSE_UNAUTHENTICATED)
+                    return
+                was_staff = bool(self.user.is_staff)
+                self.user = user
+                if bool(user.is_staff) != was_staff:
+                    await (self.join(GROUP_STAFF) if user.is_staff else self.leave(GROUP_STAFF))
+                    await self.send_event(USER_CHANGED.name, {"user": self.user_payload()})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("could not recheck a connection's access; the next change or credentials check retries")
 
     # -- frames from the client ---------------------------------------------------------
 

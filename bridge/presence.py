@@ -21,6 +21,11 @@ controllers' connections (groups ``user.<id>``); ``player.presence.list`` answer
 current presence of the devices a user can see. Offline-by-expiry transitions are found by
 a sweep every bridge runs; a Redis ``ZREM`` claims each one, so exactly one bridge announces it.
 
+The same stores count each user's open connections across every bridge (one hash per
+user: connection id -> expiry, refreshed and expiring like device entries), so that
+``WS_MAX_CONNECTIONS_PER_USER`` holds for the whole server: ``connection_opened`` admits
+a connection only while the user has fewer live ones (one atomic step in Redis).
+
 This module also declares ``system.session.resync_required``, the event that tells a
 client its view may have missed events (see ``bridge.consumers``).
 """
@@ -144,6 +149,28 @@ class MemoryPresence:
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, int]] = {}
         self.last_seen: dict[str, int] = {}
+        self.users: dict[str, dict[str, int]] = {}  # user id -> connection id -> expiry
+
+    async def open_connection(self, user: str, connection: str, limit: int, ttl_ms: int) -> bool:
+        now = now_ms()
+        entries = self.users.setdefault(user, {})
+        for other in [c for c, expiry in entries.items() if expiry <= now]:
+            del entries[other]
+        if len(entries) - (connection in entries) >= limit:
+            return False
+        entries[connection] = now + ttl_ms
+        return True
+
+    async def close_connection(self, user: str, connection: str) -> None:
+        entries = self.users.get(user, {})
+        entries.pop(connection, None)
+        if not entries:
+            self.users.pop(user, None)
+
+    async def refresh_connections(self, pairs: list[tuple[str, str]], ttl_ms: int) -> None:
+        now = now_ms()
+        for user, connection in pairs:
+            self.users.setdefault(user, {})[connection] = now + ttl_ms
 
     def _live(self, tracker: str, now: int) -> dict[str, int]:
         entries = self.entries.get(tracker, {})
@@ -234,6 +261,27 @@ redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[1])
 return live
 """
 
+# KEYS[1] the user's hash. ARGV: now, connection, expiry, limit. Deletes expired
+# connections; adds this one and returns 1 unless the user already has ``limit`` others.
+_OPEN = """
+local now = tonumber(ARGV[1])
+local fields = redis.call('HGETALL', KEYS[1])
+local live = 0
+for i = 1, #fields, 2 do
+  if tonumber(fields[i + 1]) <= now then
+    redis.call('HDEL', KEYS[1], fields[i])
+  elseif fields[i] ~= ARGV[2] then
+    live = live + 1
+  end
+end
+if live >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1
+"""
+
 LAST_SEEN_KEEP_MS = 30 * 24 * 3600 * 1000
 
 
@@ -258,6 +306,26 @@ class RedisPresence:
 
     def key(self, tracker: str) -> str:
         return f"{self.prefix}:{tracker}"
+
+    def user_key(self, user: str) -> str:
+        return f"{self.prefix}:user:{user}"
+
+    async def open_connection(self, user: str, connection: str, limit: int, ttl_ms: int) -> bool:
+        now = now_ms()
+        return bool(int(await self._client().eval(_OPEN, 1, self.user_key(user), now, connection, now + ttl_ms, limit)))
+
+    async def close_connection(self, user: str, connection: str) -> None:
+        await self._client().hdel(self.user_key(user), connection)
+
+    async def refresh_connections(self, pairs: list[tuple[str, str]], ttl_ms: int) -> None:
+        if not pairs:
+            return
+        expiry = now_ms() + ttl_ms
+        async with self._client().pipeline(transaction=False) as pipe:
+            for user, connection in pairs:
+                pipe.hset(self.user_key(user), connection, expiry)
+                pipe.pexpireat(self.user_key(user), expiry)
+            await pipe.execute()
 
     async def connect(self, tracker: str, connection: str, ttl_ms: int) -> int:
         now = now_ms()
@@ -324,6 +392,7 @@ def get_store():
 # -- this process's connections, and the upkeep loop -------------------------------------
 
 _local: dict[str, str] = {}  # connection id -> tracker id, for this process's refreshes
+_users: dict[str, str] = {}  # connection id -> user id: this process's counted connections
 _task: asyncio.Task | None = None
 
 
@@ -378,12 +447,43 @@ async def device_offline(tracker: str, connection: str) -> None:
         await _announce(tracker, False)
 
 
+def max_connections_per_user() -> int:
+    """WS_MAX_CONNECTIONS_PER_USER: open connections one user may hold across every bridge (default 20)."""
+    return max(1, int(settings.WS_MAX_CONNECTIONS_PER_USER))
+
+
+async def connection_opened(user_id: Any, connection: str) -> bool:
+    """Count a new connection of the user; False (not counted) when the user already holds
+    ``WS_MAX_CONNECTIONS_PER_USER`` live ones. An unreachable store admits it (logged)."""
+    ensure_running()
+    try:
+        admitted = await get_store().open_connection(str(user_id), connection, max_connections_per_user(),
+                                                     int(presence_ttl() * 1000))
+    except Exception:
+        logger.warning("presence store unreachable; connection of user %s admitted uncounted", user_id, exc_info=True)
+        return True
+    if admitted:
+        _users[connection] = str(user_id)
+    return admitted
+
+
+async def connection_closed(user_id: Any, connection: str) -> None:
+    """The counted connection is gone."""
+    if _users.pop(connection, None) is None:
+        return
+    try:
+        await get_store().close_connection(str(user_id), connection)
+    except Exception:
+        logger.warning("presence store unreachable; connection of user %s left to expire", user_id, exc_info=True)
+
+
 async def _upkeep() -> None:
     while True:
         await asyncio.sleep(presence_refresh())
         try:
             store = get_store()
             await store.refresh(list((t, c) for c, t in _local.items()), int(presence_ttl() * 1000))
+            await store.refresh_connections(list((u, c) for c, u in _users.items()), int(presence_ttl() * 1000))
             for tracker in await store.sweep():
                 await _announce(tracker, False)
         except asyncio.CancelledError:

@@ -3,8 +3,9 @@
 - ``QueueClient``: hand a message to *one* worker. ``InlineQueueClient`` runs the handler
   in this process (embedded mode); ``ChannelQueueClient`` puts it on the ``worker``
   channel of the ``worker`` layer, where ``runworker`` processes compete for it.
-- ``BroadcastClient``: send an event to a group (every subscriber), or make a request to
-  one named channel and wait for its reply.
+- ``BroadcastClient``: send an event to a group (every subscriber), tell a user's
+  connections that the user's rights changed, or make a request to one named channel and
+  wait for its reply.
 
 Requests are RPC: a correlation id, a reply channel and a timeout. Every request ends in
 exactly one outcome: the result, or a ``BusError`` (``timeout`` when nobody answered).
@@ -25,7 +26,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
-from .envelope import BUS_EVENT, BUS_REPLY, BUS_REQUEST
+from .envelope import BUS_ACCESS, BUS_EVENT, BUS_REPLY, BUS_REQUEST
 from .errors import BusError, Timeout, Unavailable, error_from_dict
 from .messages import Message, new_id
 from .registry import registry
@@ -244,6 +245,21 @@ class BroadcastClient:
 
     def broadcast_sync(self, group: str, event: str, payload: dict[str, Any]) -> None:
         async_to_sync(self.broadcast)(group, event, payload)
+
+    async def access_changed(self, group: str, reason: str) -> None:
+        """Tell the connections in ``group`` (a user's) that the user's rights changed:
+        they recheck them (``BUS_ACCESS``, internal; lossy like every broadcast)."""
+        try:
+            await get_channel_layer(self.layer_alias).group_send(group, {"type": BUS_ACCESS, "reason": reason})
+        except ChannelFull:
+            BUS_STATS["channel_full"] += 1
+            logger.warning("access change for %s refused: channel full", group)
+        except BUS_DOWN_ERRORS as exc:
+            BUS_STATS["bus_down"] += 1
+            logger.warning("access change for %s not sent: %s", group, exc)
+
+    def access_changed_sync(self, group: str, reason: str) -> None:
+        async_to_sync(self.access_changed)(group, reason)
 
     async def request(self, channel: str, message: Message, *, timeout: float | None = None) -> Any:
         timeout = settings.RPC_TIMEOUT if timeout is None else timeout

@@ -19,6 +19,9 @@ from .errors import BusError
 BUS_REQUEST = "bus.request"
 BUS_REPLY = "bus.reply"
 BUS_EVENT = "bus.event"
+# Internal, to a user's group: that user's rights changed; each of their connections
+# rechecks what it follows (see ``tracker.access``). Never sent to a client as such.
+BUS_ACCESS = "bus.access"
 
 
 def encode(frame: dict[str, Any]) -> str:

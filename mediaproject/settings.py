@@ -128,11 +128,12 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 # ALLOWED_HOSTS: comma-separated host names the server answers to. WebSocket handshakes
-# carrying an Origin header must come from one of these hosts too (or from
-# CSRF_TRUSTED_ORIGINS).
+# carrying an Origin header must come from the server's own origin (same scheme, host
+# and port as the handshake) or from CSRF_TRUSTED_ORIGINS.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-# CSRF_TRUSTED_ORIGINS: comma-separated origins (``https://music.example.org``) allowed
-# for unsafe requests and WebSocket handshakes when the server sits behind a proxy.
+# CSRF_TRUSTED_ORIGINS: comma-separated origins (``https://music.example.org``,
+# ``https://*.example.org``) allowed for unsafe requests and WebSocket handshakes, e.g.
+# behind a proxy that changes the scheme or port the server sees.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # TRUSTED_PROXIES: comma-separated addresses or networks (``127.0.0.1,10.0.0.0/8``) of the
 # reverse proxies in front of the server. Empty (the default): the connecting address is the
@@ -278,6 +279,9 @@ WS_RATE_BURST = env_number("WS_RATE_BURST", 60, cast=int, minimum=1)
 WS_MAX_PENDING_EVENTS = env_number("WS_MAX_PENDING_EVENTS", 1000, cast=int, minimum=1)
 # WS_AUTH_RECHECK: seconds between checks that connections' tokens and browser sessions are still valid.
 WS_AUTH_RECHECK = env_number("WS_AUTH_RECHECK", 30.0, minimum=0.5)
+# WS_MAX_CONNECTIONS_PER_USER: open WebSocket connections one user may hold, counted
+# across every bridge (``bridge.presence``); more are closed with code 4409.
+WS_MAX_CONNECTIONS_PER_USER = env_number("WS_MAX_CONNECTIONS_PER_USER", 20, cast=int, minimum=1)
 # WS_DIRECT_WRITES: 1 writes group events' frames straight to the socket's transport,
 # 0 sends them through daphne's send path.
 WS_DIRECT_WRITES = env_bool("WS_DIRECT_WRITES", True)

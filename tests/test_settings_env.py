@@ -46,6 +46,7 @@ def test_redis_url_gives_the_scaled_mode(tmp_path):
         ({"RPC_TIMEOUT": "soon"}, "RPC_TIMEOUT"),
         ({"RPC_TIMEOUT": "0"}, "RPC_TIMEOUT"),
         ({"WS_MAX_FRAME_BYTES": "1.5"}, "WS_MAX_FRAME_BYTES"),
+        ({"WS_MAX_CONNECTIONS_PER_USER": "0"}, "WS_MAX_CONNECTIONS_PER_USER"),
         ({"WORKER_MODE": "queue"}, "WORKER_MODE"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, "TRUSTED_PROXIES"),
         ({"LOGIN_RATE": "ten/min"}, "LOGIN_RATE"),

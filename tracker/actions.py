@@ -180,16 +180,21 @@ async def subscribe(message: Message, connection) -> dict:
     group = store.group_name(message.payload["tracker"])
     if group not in connection.joined and len(connection.joined) >= MAX_SUBSCRIPTIONS:
         raise InvalidPayload(f"A connection may follow at most {MAX_SUBSCRIPTIONS} trackers; unsubscribe first.")
-    # Join first, then read: an action committed in between arrives twice (ignore versions
-    # you have), never not at all.
-    already = group in connection.joined
-    await connection.join(group)
-    try:
-        return await run_sync(services.subscription, message.context, message.payload["tracker"], message.payload.get("since_version"))
-    except Exception:
-        if not already:
-            await connection.leave(group)
-        raise
+    # Check, then join, then read: a caller who may not read never joins, not even for a
+    # moment; an action committed between join and read arrives twice (ignore versions you
+    # have), never not at all. The lock keeps an access recheck (tracker.access) from
+    # running between the check and the join.
+    async with connection.access_lock:
+        await run_sync(services.check_readable, message.context, message.payload["tracker"])
+        already = group in connection.joined
+        await connection.join(group)
+        try:
+            return await run_sync(services.subscription, message.context, message.payload["tracker"],
+                                  message.payload.get("since_version"))
+        except Exception:
+            if not already:
+                await connection.leave(group)
+            raise
 
 
 @registry.action("tracker.unsubscribe", TrackerRef, runs_on=RunsOn.BRIDGE, doc="Stop receiving a tracker's changes.")

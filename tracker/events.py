@@ -23,3 +23,20 @@ ACTION_APPLIED = registry.event(
     ),
     audience="subscribers of the tracker (group tracker.<id>)",
 )
+
+
+class SubscriptionRevoked(Schema):
+    tracker: str
+    reason: str
+
+
+SUBSCRIPTION_REVOKED = registry.event(
+    "tracker.subscription.revoked",
+    SubscriptionRevoked,
+    doc=(
+        "You may no longer read this tracker, so this connection stopped following it and gets none of its "
+        "events: `reason` `controller_removed` (its owner removed you), `party_left`, `party_ended` or "
+        "`account_changed` (your account was deactivated or deleted; the connection then closes with 4401)."
+    ),
+    audience="every connection of the user concerned that followed the tracker",
+)

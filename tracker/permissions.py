@@ -2,11 +2,15 @@
 
 - ``player`` (owned, one per device): the owner, and the users the owner made controllers.
 - ``party`` (shared): members read and act (the reducer also enforces host-only actions
-  and the host's "members may control" switch); anyone may join.
+  and the host's "members may control" switch); anyone may join. Once the party has
+  ended nobody reads it.
 - ``library.scan`` (shared): every user reads; only the server writes (staff cancel
   through ``library.scan.cancel``).
 
 Server code (``via="server"``) may do everything.
+
+When read access changes, ``tracker.access`` tells the affected users' connections;
+``lost_readers`` finds who lost it through a tracker's own state (parties).
 """
 from __future__ import annotations
 
@@ -32,8 +36,13 @@ def read_player(context, tracker):
     return is_owner_or_controller(context, tracker)
 
 
+def party_readers(state: dict) -> set[int]:
+    """Who may read a party in this state: its members, until it has ended."""
+    return set() if state.get("ended") else set(state.get("members", []))
+
+
 def read_party(context, tracker):
-    return is_member(context, tracker)
+    return context.user_id in party_readers(tracker.state)
 
 
 def read_scan(context, tracker):
@@ -54,6 +63,17 @@ def act_scan(context, tracker, name):
 
 READ: dict[str, Callable[[Context, Tracker], bool]] = {"player": read_player, "party": read_party, "library.scan": read_scan}
 ACT: dict[str, Callable[[Context, Tracker, str], bool]] = {"player": act_player, "party": act_party, "library.scan": act_scan}
+
+
+def lost_readers(kind: str, before: dict, after: dict) -> dict[int, str]:
+    """Users who could read a tracker in state ``before`` and cannot in ``after``, each with
+    the reason (``tracker.access``). Only parties keep their readers in their state."""
+    if kind != "party":
+        return {}
+    from .access import PARTY_ENDED, PARTY_LEFT
+
+    reason = PARTY_ENDED if after.get("ended") else PARTY_LEFT
+    return {user: reason for user in party_readers(before) - party_readers(after)}
 
 
 def check_read(context: Context, tracker: Tracker) -> None:

@@ -21,7 +21,7 @@ from library.userdata import check_tracks
 
 from . import store
 from .models import Tracker
-from .permissions import check_act, check_read
+from .permissions import check_act, check_read, party_readers
 
 # Actions whose ``tracks`` are added to a queue (``player.queue.take`` copies a queue already checked).
 QUEUE_ADDITIONS = frozenset({"player.queue.replace", "player.queue.append", "player.queue.insert_next"})
@@ -101,9 +101,9 @@ def visible_trackers(context: Context, kind: str | None = None):
     user_id = context.user_id
     query = Tracker.objects.filter(Q(owner_id=user_id) | Q(controllers__pk=user_id) | Q(kind=SCAN))
     trackers = list(query.distinct().order_by("kind", "created"))
-    # Parties are shared: visible to their members.
+    # Parties are shared: visible to their members until they end.
     parties = Tracker.objects.filter(kind=PARTY, owner__isnull=True).order_by("created")
-    trackers += [party for party in parties if user_id in party.state.get("members", [])]
+    trackers += [party for party in parties if user_id in party_readers(party.state)]
     if kind:
         trackers = [t for t in trackers if t.kind == kind]
     return trackers
@@ -120,6 +120,11 @@ def get_state(context: Context, tracker_id: str) -> dict[str, Any]:
     tracker = store.load(tracker_id)
     check_read(context, tracker)
     return store.snapshot(tracker)
+
+
+def check_readable(context: Context, tracker_id: str) -> None:
+    """Raise unless the caller may read the tracker (``NotFound``, ``Forbidden``)."""
+    check_read(context, store.load(tracker_id))
 
 
 def subscription(context: Context, tracker_id: str, since_version: int | None) -> dict[str, Any]:
@@ -157,8 +162,10 @@ def add_controller(context: Context, tracker_id: str, username: str) -> dict[str
 
 
 def remove_controller(context: Context, tracker_id: str, username: str) -> dict[str, Any]:
+    """Stop ``username`` controlling the tracker. An unknown username answers like a user who
+    controls nothing (the reply must not tell which usernames exist)."""
     tracker = _owned(context, tracker_id)
-    tracker.controllers.remove(_user(username))
+    tracker.controllers.remove(*get_user_model().objects.filter(username=username))
     return {"tracker": str(tracker.pk), "controllers": sorted(tracker.controllers.values_list("username", flat=True))}
 
 

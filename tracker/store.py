@@ -3,9 +3,11 @@
 ``dispatch`` validates nothing about who may act (see ``tracker.permissions``): it locks
 the row, runs the kind's pure reducer with the server's time and a random seed stamped
 into the action, writes the new state, version and log entry in one transaction, and
-broadcasts ``tracker.action.applied`` to ``tracker.<id>`` after commit. Readers get the
-state through ``snapshot``, which skips (and logs) queue entries no client can use, left
-by older versions (migration 0002 cleans them from the database). Concurrent
+broadcasts ``tracker.action.applied`` to ``tracker.<id>`` after commit; users who could
+read the tracker before the action and cannot after it (a member left, the party ended)
+are told through ``tracker.access``, after commit too. Readers get the state through
+``snapshot``, which skips (and logs) queue entries no client can use, left by older
+versions (migration 0002 cleans them from the database). Concurrent
 dispatches from any number of processes serialise on the row lock (PostgreSQL) or the
 write lock (SQLite, IMMEDIATE transactions), so no update is lost.
 """
@@ -25,8 +27,10 @@ from common.clients import get_broadcast_client
 from common.errors import ERRORS, Conflict, InvalidPayload, NotFound, UnknownAction
 from worker.actions import process_id
 
+from . import access
 from .events import ACTION_APPLIED
 from .models import Tracker, TrackerAction
+from .permissions import lost_readers
 from .reducers import Action, ActionRejected, get_reducer
 from .reducers.playback import keep_entries
 
@@ -122,7 +126,8 @@ def dispatch(
             state = _json(reducer.reduce(tracker.state, action))
         except ActionRejected as exc:
             raise ERRORS.get(exc.code, Conflict)(exc.message) from None
-        changes = diff(tracker.state, state)
+        before = tracker.state
+        changes = diff(before, state)
         tracker.version += 1
         tracker.state = state
         tracker.save(update_fields=["state", "version", "updated"])
@@ -140,6 +145,9 @@ def dispatch(
         )
         applied = Applied(str(tracker.pk), tracker.version, name, payload, changes, state)
         transaction.on_commit(lambda: publish(applied))
+        lost = lost_readers(tracker.kind, before, state)
+        for reason in sorted(set(lost.values())):
+            access.announce([user for user, why in lost.items() if why == reason], reason)
     return applied
 
 

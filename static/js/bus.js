@@ -136,6 +136,16 @@ class Bus {
       for (const sub of this.subs.values()) this.sync(sub);
     } else if (name === "tracker.action.applied") {
       this.onApplied(payload);
+    } else if (name === "tracker.subscription.revoked") {
+      // We may no longer read it (removed as a controller, left the party, it ended): the
+      // server stopped sending its events; the view hears it as a refused subscription.
+      const sub = this.subs.get(payload.tracker);
+      if (sub) {
+        this.subs.delete(payload.tracker);
+        sub.handler.error?.(new BusError("forbidden", "You may no longer see this.", { reason: payload.reason }));
+      }
+    } else if (name === "system.session.user_changed") {
+      this.welcome = { ...this.welcome, user: payload.user };
     } else if (name === "system.session.resync_required") {
       // The server dropped events for us (we read too slowly, or its bus was interrupted).
       for (const sub of this.subs.values()) this.sync(sub);

@@ -110,7 +110,8 @@ export function partyView(view, { id = null } = {}) {
       if (change.error) {
         stop?.();
         stop = null;
-        if (change.error.code === "forbidden") invite();
+        if (change.error.details?.reason === "party_ended") clear(view, h("p.empty", "This party has ended."));
+        else if (change.error.code === "forbidden") invite();
         else clear(view, h("p.empty", change.error.code === "not_found" ? "No such party." : change.error.message));
         return;
       }

@@ -81,7 +81,7 @@ async def _session_cookie(user) -> str:
 
 async def test_browser_session_with_allowed_origin_is_accepted(alice, ws_client):
     cookie = await _session_cookie(alice)
-    headers = [(b"origin", b"http://127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())]
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000"), (b"cookie", f"sessionid={cookie}".encode())]
     client = await ws_client(headers=headers)
     assert client.welcome["payload"]["user"]["username"] == "alice"
 
@@ -172,3 +172,18 @@ async def test_client_cannot_inject_channel_layer_types(alice, ws_client):
     reply = await client.request("websocket.disconnect")
     assert reply["error"]["code"] == "unknown_action"
     assert (await client.request("system.health.ping"))["ok"] is True
+
+
+async def test_a_user_holds_at_most_ws_max_connections_per_user(alice, make_user, ws_client, settings):
+    settings.WS_MAX_CONNECTIONS_PER_USER = 2
+    first = await ws_client(alice)
+    await ws_client(alice)
+    extra = await ws_client(alice, connect=False)
+    connected, _ = await extra.communicator.connect()
+    assert connected  # accepted, then closed with a code that says why
+    assert await extra.communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4409}
+    bob = await database_sync_to_async(make_user)("bob")
+    await ws_client(bob)  # other users are not affected
+    await first.close()
+    again = await ws_client(alice)  # a closed connection frees its place at once
+    assert again.welcome["payload"]["user"]["username"] == "alice"

@@ -411,7 +411,8 @@ def test_another_users_tracker_is_out_of_reach(server, tokens):
 
 
 def test_a_forged_origin_is_refused_at_the_handshake(server, tokens):
-    for origin in ("https://evil.example", "null", "http://127.0.0.1.evil.example", "file://"):
+    own_host_elsewhere = (f"http://127.0.0.1:{server.port + 1}", f"https://127.0.0.1:{server.port}", "http://127.0.0.1")
+    for origin in ("https://evil.example", "null", "http://127.0.0.1.evil.example", "file://", *own_host_elsewhere):
         ws = connect(server, tokens["alice"], Origin=origin)
         assert ws.status == 403, origin
         ws.close()

@@ -21,6 +21,7 @@ from bridge import consumers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "correct horse battery"  # the conftest's make_user default
+HOST = (b"host", b"127.0.0.1:8000")
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 CLOSED_4401 = {"type": "websocket.close", "code": 4401}
 ENGINES = ["db", "cached_db", "cache", "file"]
@@ -53,7 +54,7 @@ async def browser_login(user) -> tuple[HttpClient, str]:
 
 
 async def browser_connection(ws_client, cookie: str):
-    client = await ws_client(headers=[ORIGIN, (b"cookie", f"sessionid={cookie}".encode())])
+    client = await ws_client(headers=[HOST, ORIGIN, (b"cookie", f"sessionid={cookie}".encode())])
     assert client.welcome["payload"]["user"]["username"] == "alice"
     return client
 
@@ -172,3 +173,13 @@ def test_session_check_is_batched(make_user, django_assert_max_num_queries):
             watched.append((http.cookies["sessionid"].value, user.pk))
     with django_assert_max_num_queries(2):
         assert consumers._valid_sessions(watched) == set(watched)
+
+
+async def test_a_staff_flag_changed_without_signals_is_followed_on_the_next_round(make_user, ws_client):
+    """``QuerySet.update()`` sends no signal (``tracker.access``); the periodic round catches it."""
+    admin = await database_sync_to_async(make_user)("admin", staff=True)
+    client = await ws_client(admin)
+    await database_sync_to_async(lambda: type(admin).objects.filter(pk=admin.pk).update(is_staff=False))()
+    changed = await client.event("system.session.user_changed", timeout=3)
+    assert changed["payload"]["user"] == {"id": admin.pk, "username": "admin", "is_staff": False}
+    assert (await client.request("system.announcement.send", {"text": "x"}))["error"]["code"] == "forbidden"

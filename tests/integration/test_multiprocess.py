@@ -90,3 +90,30 @@ async def test_tracker_flows_across_two_bridges(stack):
             state.update(action["changes"])
         fresh = (await again.request("tracker.state.get", {"tracker": device_a}))["result"]
     assert state == fresh["state"] and state["volume"] == 20
+
+
+async def test_the_connection_cap_per_user_holds_across_bridges(stack):
+    """WS_MAX_CONNECTIONS_PER_USER (default 20) counts a user's connections on every bridge."""
+    import websockets
+
+    token = stack.make_user("hoarder")
+    bridges = ("bridge-a", "bridge-b")
+    clients = []
+    try:
+        for i in range(20):
+            client = WsClient(stack.ws_url(bridges[i % 2]), token)
+            clients.append(await client.__aenter__())
+        for bridge in bridges:
+            async with websockets.connect(stack.ws_url(bridge), additional_headers={"Authorization": f"Token {token}"}) as extra:
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(extra.recv(), 10)
+                assert closed.value.rcvd.code == 4409, bridge
+        async with WsClient(stack.ws_url("bridge-a"), stack.make_user("bystander")):
+            pass  # other users are not affected
+        await clients.pop(0).__aexit__(None, None, None)  # one closed on bridge A ...
+        await asyncio.sleep(0.2)  # (its bridge removes it just after the close handshake)
+        async with WsClient(stack.ws_url("bridge-b"), token) as again:  # ... makes room on bridge B
+            assert again.welcome["payload"]["user"]["username"] == "hoarder"
+    finally:
+        for client in clients:
+            await client.__aexit__(None, None, None)

@@ -178,3 +178,17 @@ async def test_party_members_share_one_queue(alice, bob, make_user, ws_client):
     assert (await guest.request("player.playback.pause", {"tracker": tracker}))["error"]["code"] == "forbidden"
     ok(await host.request("party.control.set", {"tracker": tracker, "members_control": True}))
     ok(await guest.request("player.playback.pause", {"tracker": tracker}))
+
+
+async def test_removing_a_controller_answers_alike_for_existing_and_unknown_usernames(alice, bob, ws_client):
+    """No username enumeration: removing a user who exists but controls nothing looks like removing nobody."""
+    a = await device(ws_client, alice, "Desktop")
+    replies = []
+    for username in ("bob", "no-such-user"):
+        reply = await a.request("tracker.controllers.remove", {"tracker": a.tracker, "user": username})
+        replies.append({key: value for key, value in reply.items() if key != "id"})
+    assert replies[0] == replies[1] == {"ok": True, "result": {"tracker": a.tracker, "controllers": []}}
+    stranger = await ws_client(bob)
+    for username in ("alice", "no-such-user"):
+        reply = await stranger.request("tracker.controllers.remove", {"tracker": a.tracker, "user": username})
+        assert reply["error"]["code"] == "forbidden", reply

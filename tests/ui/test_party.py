@@ -44,3 +44,22 @@ def test_party_member_hears_the_hosts_track(pages, server):
     # The host pauses: the member's audio pauses too.
     host.click("#pb-play")
     wait_audio(member, "a.paused", timeout=2000)
+
+
+def test_when_the_host_ends_the_party_both_pages_say_so(pages):
+    host = pages.open("alice")
+    host.click("a[data-nav=party]")
+    host.fill("input[aria-label='Party name']", "Short one")
+    host.click("#party-create")
+    host.wait_for_selector("h1:has-text('Short one')")
+    member = pages.open("carol")
+    member.goto(host.input_value("#party-link"))
+    member.click("#party-join")
+    member.wait_for_selector("h1:has-text('Short one')")
+    host.click("button:has-text('End party')")
+    # Nobody may read an ended party any more (tracker.subscription.revoked): no invite to join it.
+    for page in (host, member):
+        page.wait_for_selector("text=This party has ended.")
+        page.wait_for_timeout(300)
+        assert page.locator("#party-join").count() == 0
+        assert page.locator("text=This party has ended.").count() == 1
