@@ -2,8 +2,9 @@
 
 ``GET /api/v1/tracks/{id}/stream``: ``Accept-Ranges: bytes``; one byte range
 (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``) answers ``206`` with ``Content-Range``, an
-unsatisfiable one ``416``; several ranges get the whole file (``200``), as RFC 9110
-allows. ``ETag`` and ``Last-Modified`` come from the file's size and mtime, and
+unsatisfiable one ``416``; several ranges, or a malformed header, get the whole file
+(``200``), as RFC 9110 allows. Positions of any length are handled (compared, never
+parsed whole). ``ETag`` and ``Last-Modified`` come from the file's size and mtime, and
 ``If-None-Match`` / ``If-Modified-Since`` answer ``304``; ``If-Range`` is honoured.
 
 With ``STREAM_X_ACCEL_PREFIX`` set (e.g. ``/_music/``), the body is left to nginx via
@@ -29,7 +30,8 @@ from library.files import track_file
 from library.models import Track
 
 CHUNK = 64 * 1024
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+BEYOND = 10**18  # past the end of any file
 AUDIO_TYPES = {
     "mp3": "audio/mpeg",
     "flac": "audio/flac",
@@ -47,22 +49,33 @@ def content_type(track: Track, path: Path) -> str:
     return AUDIO_TYPES.get(track.format) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
+def _position(digits: str) -> int:
+    """A byte position's digits as a number; a number past any file's end (``BEYOND``) when it
+    has more digits than any file size (Python refuses to parse over 4,300 digits)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < len(str(BEYOND)) else BEYOND
+
+
 def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
-    """``(start, end)`` inclusive, ``None`` to send everything, ``"unsatisfiable"``."""
-    match = RANGE.match(header.strip())
+    """``(start, end)`` inclusive, ``None`` to send everything, ``"unsatisfiable"``.
+
+    Any header at all gets one of the three: only ASCII digits count (RFC 9110's DIGIT),
+    and positions of any length are compared with the file's size, never parsed whole.
+    """
+    match = RANGE.fullmatch(header.strip())
     if not match:
-        return None  # several ranges or another unit: the whole file
+        return None  # several ranges, another unit or no valid range: the whole file
     first, last = match.groups()
     if first == "" and last == "":
         return None
     if first == "":
-        length = int(last)
-        if length == 0:
+        length = _position(last)
+        if length == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
+    if start >= size or (last and _position(last) < start):
         return "unsatisfiable"
     return start, end
 
