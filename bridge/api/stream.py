@@ -17,6 +17,7 @@ import mimetypes
 import os
 import re
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
@@ -26,7 +27,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from rest_framework.views import APIView
 
 from common.errors import NotFound
-from library.files import track_file
+from library.files import open_regular, track_file
 from library.models import Track
 
 CHUNK = 64 * 1024
@@ -80,9 +81,9 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     return start, end
 
 
-def read_file(path: Path, start: int, length: int):
-    """The bytes ``start`` .. ``start + length`` of a file, a chunk at a time."""
-    with open(path, "rb") as handle:
+def read_file(handle: BinaryIO, start: int, length: int):
+    """The bytes ``start`` .. ``start + length`` of an open file, a chunk at a time; closes it."""
+    with handle:
         handle.seek(start)
         remaining = length
         while remaining > 0:
@@ -93,7 +94,7 @@ def read_file(path: Path, start: int, length: int):
             yield chunk
 
 
-async def read_file_async(path: Path, start: int, length: int):
+async def read_file_async(handle: BinaryIO, start: int, length: int):
     """``read_file`` for the ASGI server: each chunk read in a thread and sent before the next.
 
     Given a sync iterator, Django's ASGI handler reads all of it into a list before it
@@ -101,7 +102,7 @@ async def read_file_async(path: Path, start: int, length: int):
     read); an async iterator is sent as it is read. (daphne still buffers what the client
     has not taken yet; ``STREAM_X_ACCEL_PREFIX`` hands big transfers to nginx.)
     """
-    chunks = read_file(path, start, length)
+    chunks = read_file(handle, start, length)
     read = sync_to_async(next, thread_sensitive=False)
     try:
         while True:
@@ -152,8 +153,12 @@ def stream_file(request, track: Track) -> HttpResponse:
     if request.method == "HEAD":
         response = HttpResponse(status=206 if span else 200, content_type=kind, headers=headers)
     else:
+        try:
+            handle = open_regular(path)  # opened now: a file swapped for a pipe is a 404, not a hang
+        except OSError:
+            raise NotFound("The track's file is missing; rescan the library.") from None
         under_asgi = hasattr(getattr(request, "_request", request), "scope")  # Django's ASGIRequest
-        chunks = (read_file_async if under_asgi else read_file)(path, start, length)
+        chunks = (read_file_async if under_asgi else read_file)(handle, start, length)
         response = StreamingHttpResponse(chunks, status=206 if span else 200, content_type=kind, headers=headers)
     response["Content-Length"] = str(length)
     if span:

@@ -211,3 +211,23 @@ def test_parse_range_answers_every_header_with_a_span_inside_the_file_or_a_verdi
         return
     start, end = span
     assert 0 <= start <= end < size
+
+
+def test_a_track_whose_file_is_a_named_pipe_is_404_without_blocking(music, client):
+    os.mkfifo(music["root"] / "pipe.flac")
+    track = music["make"]("pipe.flac")
+    response = client.get(f"/api/v1/tracks/{track.pk}/stream")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_open_regular_refuses_a_pipe_without_blocking_and_opens_files(tmp_path):
+    from library.files import NotRegularFile, open_regular
+
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(NotRegularFile):
+        open_regular(tmp_path / "pipe")
+    with pytest.raises(NotRegularFile):
+        open_regular(tmp_path)
+    (tmp_path / "file").write_bytes(b"abc")
+    with open_regular(tmp_path / "file") as handle:
+        assert handle.read() == b"abc" and handle.name == str(tmp_path / "file")
