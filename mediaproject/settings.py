@@ -337,6 +337,10 @@ else:
 # X-Accel-Redirect instead of being sent by the bridge; see the README's nginx example.
 STREAM_X_ACCEL_PREFIX = env_str("STREAM_X_ACCEL_PREFIX")
 
+# STREAM_STALL_TIMEOUT: seconds a client may read nothing of a streamed response (audio,
+# downloads) before the bridge drops it and closes the file (see ``mediaproject.http``).
+STREAM_STALL_TIMEOUT = env_number("STREAM_STALL_TIMEOUT", 60, minimum=0.1)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True

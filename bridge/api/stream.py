@@ -94,24 +94,36 @@ def read_file(handle: BinaryIO, start: int, length: int):
             yield chunk
 
 
-async def read_file_async(handle: BinaryIO, start: int, length: int):
-    """``read_file`` for the ASGI server: each chunk read in a thread and sent before the next.
+class FileChunks:
+    """``read_file`` for the ASGI server: an async iterator, each chunk read in a thread and
+    sent before the next is read.
 
     Given a sync iterator, Django's ASGI handler reads all of it into a list before it
     sends the first byte (so playback, and every seek, waited for the whole file to be
-    read); an async iterator is sent as it is read. (daphne still buffers what the client
-    has not taken yet; ``STREAM_X_ACCEL_PREFIX`` hands big transfers to nginx.)
+    read); an async iterator is sent as it is read, as fast as the client takes it (see
+    ``mediaproject.http``). ``close()``, which Django calls when it closes the response,
+    closes the file even when sending stopped early (a client gone or dropped).
     """
-    chunks = read_file(handle, start, length)
-    read = sync_to_async(next, thread_sensitive=False)
-    try:
-        while True:
-            chunk = await read(chunks, None)
-            if chunk is None:
+
+    def __init__(self, handle: BinaryIO, start: int, length: int) -> None:
+        self.handle, self.start, self.length = handle, start, length
+
+    def _read(self, size: int) -> bytes:
+        return self.handle.read(size)
+
+    async def __aiter__(self):
+        read = sync_to_async(self._read, thread_sensitive=False)
+        await sync_to_async(self.handle.seek, thread_sensitive=False)(self.start)
+        remaining = self.length
+        while remaining > 0:
+            chunk = await read(min(CHUNK, remaining))
+            if not chunk:
                 break
+            remaining -= len(chunk)
             yield chunk
-    finally:
-        await sync_to_async(chunks.close, thread_sensitive=False)()
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 def stream_file(request, track: Track) -> HttpResponse:
@@ -158,7 +170,7 @@ def stream_file(request, track: Track) -> HttpResponse:
         except OSError:
             raise NotFound("The track's file is missing; rescan the library.") from None
         under_asgi = hasattr(getattr(request, "_request", request), "scope")  # Django's ASGIRequest
-        chunks = (read_file_async if under_asgi else read_file)(handle, start, length)
+        chunks = (FileChunks if under_asgi else read_file)(handle, start, length)
         response = StreamingHttpResponse(chunks, status=206 if span else 200, content_type=kind, headers=headers)
     response["Content-Length"] = str(length)
     if span:

@@ -16,6 +16,7 @@ BENCHMARKS = {
     "api": "bridge.api.bench",
     "fanout": "bridge.bench",
     "rpc": "bridge.bench",
+    "streams": "bridge.api.stream_bench",
 }
 
 
