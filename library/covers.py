@@ -131,7 +131,8 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 def write_atomically(target: Path, write: Callable[[BinaryIO], object], *, durable: bool = False) -> None:
     """``write(handle)`` into a temporary file beside ``target``, renamed into place: readers
-    never see part of a file. ``durable``: fsync before the rename."""
+    never see part of a file. ``durable``: fsync before the rename. The file keeps
+    ``mkstemp``'s mode 0600: the data folder is private (``common.datadir``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     try:
@@ -140,7 +141,6 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object], *, durab
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
         try:

@@ -9,6 +9,9 @@ target file already exists it raises FileExistsError before writing anything.
 
 The returned summary lists every file with the values a correct reader
 (``library.tags.read_tags``) must return for it, so tests can check the reader.
+
+``make_long_wav`` writes one big WAV (the tone template repeated) for streaming tests
+and benchmarks.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import os
 import random
 import struct
 import uuid
+import wave
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,7 +38,7 @@ from mutagen.wave import WAVE
 
 __all__ = [
     "SAMPLE_FORMATS", "TEMPLATE_DIR", "TEMPLATE_LENGTHS_MS", "COVER_TEMPLATES", "TAG_FIELDS",
-    "SampleSummary", "SampleTrack", "make_sample_library", "template_path",
+    "SampleSummary", "SampleTrack", "make_long_wav", "make_sample_library", "template_path",
 ]
 
 TEMPLATE_DIR = Path(__file__).with_name("sample_templates")
@@ -740,3 +744,23 @@ def make_sample_library(dest: str | os.PathLike[str], count: int, seed: int, *,
         folder_covers=len(folder_images),
         tracks=tuple(tracks),
     )
+
+
+def make_long_wav(dest: str | os.PathLike[str], size_bytes: int) -> Path:
+    """A WAV of at least ``size_bytes`` (the 1.5 s tone template repeated), written a block at
+    a time; a valid file the scanner accepts. Raises FileExistsError like the library maker."""
+    dest = Path(dest)
+    if os.path.lexists(dest):
+        raise FileExistsError(f"{dest} already exists; the sample generator only creates files")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(TEMPLATE_DIR / "tone-1500ms.wav"), "rb") as template:
+        params = template.getparams()
+        frames = template.readframes(params.nframes)
+    block = frames * max(1, (1 << 20) // len(frames))
+    with open(dest, "xb") as raw, wave.open(raw, "wb") as out:
+        out.setparams(params)
+        written = 0
+        while written < size_bytes:
+            out.writeframes(block)
+            written += len(block)
+    return dest

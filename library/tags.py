@@ -26,6 +26,8 @@ from mutagen.flac import Picture
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Cover, MP4Tags
 
+from .files import open_regular
+
 __all__ = ["EmbeddedCover", "TrackTags", "UnreadableFile", "find_folder_cover", "read_tags"]
 
 
@@ -94,7 +96,8 @@ _CODECS = {  # formats whose codec is implied by the container
 def read_tags(path: str | os.PathLike[str]) -> TrackTags:
     """Read one file (opened once). Raises UnreadableFile for anything that isn't parseable audio."""
     try:
-        audio = mutagen.File(path)
+        with open_regular(path) as handle:  # never a named pipe or device
+            audio = mutagen.File(handle)
     except OSError as e:
         raise UnreadableFile(path, f"cannot read file: {e.strerror or e}") from e
     except Exception as e:  # noqa: BLE001 - mutagen leaks struct/Value/Index errors on corrupt input

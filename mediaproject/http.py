@@ -15,16 +15,32 @@ against 0.5 ms for daphne alone), for two reasons this handler removes:
   ``HTTP_THREADS`` long-lived threads, each keeping its database connection for
   ``CONN_MAX_AGE`` seconds, checked before reuse (``CONN_HEALTH_CHECKS``): Django's
   own persistent-connection rules, as under a threaded WSGI server. When every thread
-  is busy, a request waits for one.
+  is busy, a request waits for one. A thread is held only for those sync steps: reading
+  the request body and sending the response (a long stream to a slow client) hold none,
+  so a few slow listeners cannot keep every other request waiting.
 
 The sync steps of a request (the ``request_started`` signal, building the request, the
-chain, and closing a response whose body is already bytes) run in that one hop; reading
+chain, and closing a response whose body is already bytes) run in that one hop; a
+streaming response is closed in a second hop, on whichever thread is idle by then. Reading
 the body, streaming a response and noticing a disconnect are Django's ASGI code. An async
 view still works: the sync chain runs it through ``async_to_sync``.
+
+**Back-pressure for streamed responses.** daphne never blocks ``send``: each body chunk
+goes to the connection's Twisted transport, which keeps whatever the client has not read
+(a client that reads nothing made a bridge hold the whole file). So a streaming response
+is paced: after each chunk, while the transport holds over ``STREAM_WINDOW_BYTES``
+unsent (``bridge.transport.transport_backlog``), the next chunk waits until it drains to
+``STREAM_RESUME_BYTES``, and the file is read no further meanwhile. A client whose
+backlog does not shrink for ``STREAM_STALL_TIMEOUT`` seconds is dropped (the connection
+aborted, its unsent bytes discarded) and the response, with its file, closed. Under
+another server, or a transport whose backlog cannot be read (TLS terminated by daphne),
+responses are not paced.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -35,6 +51,57 @@ from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
+
+from bridge.transport import find_protocol, transport_backlog
+
+logger = logging.getLogger(__name__)
+
+# Unsent bytes a streamed response may leave with the transport, and the level they must
+# drain to before it goes on. Twisted copies its buffer as it writes, so a stalled response
+# holds about twice the window: 1.3 MiB each with 20 stalled readers (``bench streams``).
+STREAM_WINDOW_BYTES = 512 * 1024
+STREAM_RESUME_BYTES = 128 * 1024
+DRAIN_POLL_SECONDS = (0.005, 0.25)  # first and longest wait between looks at the backlog
+
+
+class StalledClient(Exception):
+    """The client read nothing for ``STREAM_STALL_TIMEOUT`` seconds."""
+
+
+async def drained(protocol, stall_timeout: float) -> None:
+    """Return once the transport holds at most ``STREAM_RESUME_BYTES`` unsent (at once when
+    it holds no more than ``STREAM_WINDOW_BYTES``); ``StalledClient`` when the backlog does
+    not shrink for ``stall_timeout`` seconds."""
+    backlog = transport_backlog(protocol)
+    if backlog is None or backlog <= STREAM_WINDOW_BYTES:
+        return
+    shortest, longest = DRAIN_POLL_SECONDS
+    delay = shortest
+    progress_at = time.monotonic()
+    while backlog > STREAM_RESUME_BYTES:
+        await asyncio.sleep(delay)
+        now = transport_backlog(protocol)
+        if now is None:
+            return
+        if now < backlog:
+            progress_at, delay = time.monotonic(), shortest
+        elif time.monotonic() - progress_at >= stall_timeout:
+            raise StalledClient
+        else:
+            delay = min(delay * 2, longest)
+        backlog = now
+
+
+def paced(send, protocol):
+    """``send`` that waits for the client to drain each body chunk (see ``drained``)."""
+    stall_timeout = float(settings.STREAM_STALL_TIMEOUT)
+
+    async def send_paced(message):
+        await send(message)
+        if message.get("more_body"):
+            await drained(protocol, stall_timeout)
+
+    return send_paced
 
 
 class ThreadPoolASGIHandler(ASGIHandler):
@@ -56,11 +123,16 @@ class ThreadPoolASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+    async def on_thread(self, func, *args):
+        """``func(*args)`` on the next idle one of the ``HTTP_THREADS`` threads (waiting for
+        one when all are busy), with its thread-sensitive calls kept there."""
         idle = self._idle_threads()
         thread = await idle.get()
         try:
             async with ThreadSensitiveContext(executor=thread):
-                await self.handle(scope, receive, send)
+                return await sync_to_async(func, thread_sensitive=True)(*args)
         finally:
             idle.put_nowait(thread)
 
@@ -80,7 +152,7 @@ class ThreadPoolASGIHandler(ASGIHandler):
             return
         try:
             set_script_prefix(get_script_prefix(scope))
-            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            response = await self.on_thread(self._respond, scope, body_file)
             if response.streaming:
                 await self._stream(response, receive, send)
             else:
@@ -89,20 +161,28 @@ class ThreadPoolASGIHandler(ASGIHandler):
             body_file.close()
 
     async def _stream(self, response, receive, send):
-        """Send a streaming response until it ends or the client goes away, then close it."""
+        """Send a streaming response, paced by the client (see the module docstring), until
+        it ends or the client goes away or stalls, then close it."""
+        protocol = find_protocol(send)
+        if protocol is not None and transport_backlog(protocol) is not None:
+            send = paced(send, protocol)
 
         async def sending():
             try:
                 await self.send_response(response, send)
             except asyncio.CancelledError:  # the client went away while we were sending
                 pass
+            except StalledClient:
+                logger.info("dropped a client that read nothing of a streamed response for %s s",
+                            settings.STREAM_STALL_TIMEOUT)
+                protocol.transport.abortConnection()
 
         tasks = [asyncio.create_task(self.listen_for_disconnect(receive)), asyncio.create_task(sending())]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in tasks:
             task.cancel()
         outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-        await sync_to_async(response.close, thread_sensitive=True)()
+        await self.on_thread(response.close)
         for outcome in outcomes:
             if isinstance(outcome, AssertionError):  # a message after the body: Django's handler raises it too
                 raise outcome

@@ -19,6 +19,8 @@ from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from common.datadir import make_private
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -80,10 +82,12 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
 
 
 # DATA_DIR: where the embedded server keeps its SQLite database, generated secret key,
-# cover art and caches. Default: ``data/`` at the repository root.
+# cover art and caches. Default: ``data/`` at the repository root. Private to the
+# server's account: every server process runs with umask 077, so the folder is 0700 and
+# what is made in it 0600; loose modes are tightened at start (``common.datadir``).
 DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "data").resolve()
 try:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    make_private(DATA_DIR)
 except OSError as exc:
     raise ImproperlyConfigured(f"DATA_DIR {str(DATA_DIR)!r} cannot be created: {exc}") from None
 
@@ -398,6 +402,10 @@ else:
 # X-Accel-Redirect instead of being sent by the bridge; see the README's nginx example.
 STREAM_X_ACCEL_PREFIX = env_str("STREAM_X_ACCEL_PREFIX")
 
+# STREAM_STALL_TIMEOUT: seconds a client may read nothing of a streamed response (audio,
+# downloads) before the bridge drops it and closes the file (see ``mediaproject.http``).
+STREAM_STALL_TIMEOUT = env_number("STREAM_STALL_TIMEOUT", 60, minimum=0.1)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -405,7 +413,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
+# STATIC_ROOT: where ``manage.py collectstatic`` puts the UI's files for a web server in
+# front (nginx) to serve. Outside DATA_DIR, which only the server's account may read.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles").resolve()
 LOGIN_URL = "/login/"
 
 # Every line goes through ``bridge.logs.RedactingFormatter``: secret query parameters (Subsonic's

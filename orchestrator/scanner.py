@@ -38,7 +38,10 @@ Safety: nothing outside the library root is read. Symlinks are followed only whe
 real path is inside the root (``realpath`` + ``commonpath``); folders already visited
 (same ``(st_dev, st_ino)``) are skipped, which stops symlink loops (real folders are
 walked before symlinked ones, so the real path wins). A folder that cannot be listed,
-a corrupt, empty or truncated file, a broken link, a symlink leading out: recorded on
+a corrupt, empty or truncated file, a broken link, a symlink leading out, an audio or
+image name on a named pipe, socket or device (files are opened only through
+``library.files.open_regular``, which never blocks and refuses anything but a regular
+file, so one swapped after the walk is caught too): recorded on
 the ``ScanRun`` (the first ``ScanRun.MAX_ERRORS``; ``error_count`` keeps counting) and
 skipped, never fatal. The tracks under a folder that could not be listed are kept, not
 deleted, and so is the row of a catalogued file that has become unreadable. A library
@@ -92,6 +95,7 @@ from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
 from library import covers
+from library.files import open_regular
 from library.models import Album, Artist, Genre, Library, ScanRun, Track, TrackArtist
 from library.tags import TrackTags, UnreadableFile, find_folder_cover, read_tags
 from library.text import fold, search_key, sort_key, sort_key_of_folded
@@ -104,6 +108,7 @@ LEASE_SECONDS = 300  # a scan that stops renewing for this long may be taken ove
 REPORT_INTERVAL = 0.5  # seconds between progress reports on the tracker (at most 2/s)
 WALK_CHECK_INTERVAL = 1.0  # seconds between cancel checks / lease renewals while walking
 MAX_FOLDER_IMAGE = 20 * 1024 * 1024
+NOT_REGULAR = "not a regular file (a named pipe, socket or device); skipped"
 MTIME_SLACK_NS = 2_000_000_000  # file system timestamp granularity and clock skew
 TAKE_EVERY = 256  # files found by the walk between two looks at them (see Scanner._take)
 IN_CHUNK = 500  # ids per "IN (...)" list (SQLite limits the parameters of a statement)
@@ -307,7 +312,7 @@ def read_folder_image(path: str) -> tuple:
     try:
         if os.path.getsize(path) > MAX_FOLDER_IMAGE:
             return ("error", f"folder image larger than {MAX_FOLDER_IMAGE // (1024 * 1024)} MiB; ignored")
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # never a named pipe or device
             data = fh.read()
         mime = _IMAGE_MIME.get(os.path.splitext(path)[1].lower(), "")
         return ("cover", covers.write_cover_file(data, mime, durable=False))
@@ -557,6 +562,8 @@ def walk(root: str, *, error: Callable[[str, str], None], tick: Callable[[Walk],
                             files.append((rel, st.st_size, st.st_mtime_ns))
                         elif ext in IMAGE_EXTENSIONS:
                             images.append(name)
+                    elif ext in AUDIO_EXTENSIONS or ext in IMAGE_EXTENSIONS:
+                        error(path_to_text(rel), NOT_REGULAR)
                 elif entry.is_dir(follow_symlinks=False):
                     rel = prefix + name
                     st = os.stat(entry.path)
@@ -567,8 +574,11 @@ def walk(root: str, *, error: Callable[[str, str], None], tick: Callable[[Walk],
                     visited.add(key)
                     result.dir_mtimes[rel] = st.st_mtime_ns
                     stack.append((entry.path, rel))
-                elif ext in IMAGE_EXTENSIONS:
-                    images.append(name)
+                elif ext in AUDIO_EXTENSIONS or ext in IMAGE_EXTENSIONS:
+                    if entry.is_file(follow_symlinks=False):  # an image (audio files were taken above)
+                        images.append(name)
+                    else:
+                        error(path_to_text(prefix + name), NOT_REGULAR)
             except OSError as exc:
                 rel = prefix + name
                 error(path_to_text(rel), f"cannot read: {exc.strerror or exc}")

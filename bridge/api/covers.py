@@ -35,6 +35,7 @@ from rest_framework import serializers
 
 from common.errors import NotFound
 from library.covers import cover_path, write_atomically
+from library.files import NotRegularFile, open_regular
 from library.models import Album, CoverArt, Track
 
 from .context import AnyAccept, ApiView, errors, parse
@@ -152,8 +153,8 @@ def cover_response(request, cover: CoverArt, size: int | None = None) -> HttpRes
     try:
         made = rendition(cover, size)
         path, mime = made if made is not None else (cover_path(cover), cover.mime)
-        handle = open(path, "rb")
-    except FileNotFoundError:
+        handle = open_regular(path)
+    except (FileNotFoundError, NotRegularFile):
         raise NotFound("The cover art file is missing; rescan the library.") from None
     if mime in INLINE:
         disposition = "inline"

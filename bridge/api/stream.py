@@ -2,8 +2,9 @@
 
 ``GET /api/v1/tracks/{id}/stream``: ``Accept-Ranges: bytes``; one byte range
 (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``) answers ``206`` with ``Content-Range``, an
-unsatisfiable one ``416``; several ranges get the whole file (``200``), as RFC 9110
-allows. ``ETag`` and ``Last-Modified`` come from the file's size and mtime, and
+unsatisfiable one ``416``; several ranges, or a malformed header, get the whole file
+(``200``), as RFC 9110 allows. Positions of any length are handled (compared, never
+parsed whole). ``ETag`` and ``Last-Modified`` come from the file's size and mtime, and
 ``If-None-Match`` / ``If-Modified-Since`` answer ``304``; ``If-Range`` is honoured.
 
 With ``STREAM_X_ACCEL_PREFIX`` set (e.g. ``/_music/``), the body is left to nginx via
@@ -16,6 +17,7 @@ import mimetypes
 import os
 import re
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
@@ -25,11 +27,12 @@ from django.utils.http import http_date, parse_http_date_safe
 from rest_framework.views import APIView
 
 from common.errors import NotFound
-from library.files import track_file
+from library.files import open_regular, track_file
 from library.models import Track
 
 CHUNK = 64 * 1024
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+BEYOND = 10**18  # past the end of any file
 AUDIO_TYPES = {
     "mp3": "audio/mpeg",
     "flac": "audio/flac",
@@ -47,29 +50,40 @@ def content_type(track: Track, path: Path) -> str:
     return AUDIO_TYPES.get(track.format) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
+def _position(digits: str) -> int:
+    """A byte position's digits as a number; a number past any file's end (``BEYOND``) when it
+    has more digits than any file size (Python refuses to parse over 4,300 digits)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < len(str(BEYOND)) else BEYOND
+
+
 def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
-    """``(start, end)`` inclusive, ``None`` to send everything, ``"unsatisfiable"``."""
-    match = RANGE.match(header.strip())
+    """``(start, end)`` inclusive, ``None`` to send everything, ``"unsatisfiable"``.
+
+    Any header at all gets one of the three: only ASCII digits count (RFC 9110's DIGIT),
+    and positions of any length are compared with the file's size, never parsed whole.
+    """
+    match = RANGE.fullmatch(header.strip())
     if not match:
-        return None  # several ranges or another unit: the whole file
+        return None  # several ranges, another unit or no valid range: the whole file
     first, last = match.groups()
     if first == "" and last == "":
         return None
     if first == "":
-        length = int(last)
-        if length == 0:
+        length = _position(last)
+        if length == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
+    if start >= size or (last and _position(last) < start):
         return "unsatisfiable"
     return start, end
 
 
-def read_file(path: Path, start: int, length: int):
-    """The bytes ``start`` .. ``start + length`` of a file, a chunk at a time."""
-    with open(path, "rb") as handle:
+def read_file(handle: BinaryIO, start: int, length: int):
+    """The bytes ``start`` .. ``start + length`` of an open file, a chunk at a time; closes it."""
+    with handle:
         handle.seek(start)
         remaining = length
         while remaining > 0:
@@ -80,24 +94,36 @@ def read_file(path: Path, start: int, length: int):
             yield chunk
 
 
-async def read_file_async(path: Path, start: int, length: int):
-    """``read_file`` for the ASGI server: each chunk read in a thread and sent before the next.
+class FileChunks:
+    """``read_file`` for the ASGI server: an async iterator, each chunk read in a thread and
+    sent before the next is read.
 
     Given a sync iterator, Django's ASGI handler reads all of it into a list before it
     sends the first byte (so playback, and every seek, waited for the whole file to be
-    read); an async iterator is sent as it is read. (daphne still buffers what the client
-    has not taken yet; ``STREAM_X_ACCEL_PREFIX`` hands big transfers to nginx.)
+    read); an async iterator is sent as it is read, as fast as the client takes it (see
+    ``mediaproject.http``). ``close()``, which Django calls when it closes the response,
+    closes the file even when sending stopped early (a client gone or dropped).
     """
-    chunks = read_file(path, start, length)
-    read = sync_to_async(next, thread_sensitive=False)
-    try:
-        while True:
-            chunk = await read(chunks, None)
-            if chunk is None:
+
+    def __init__(self, handle: BinaryIO, start: int, length: int) -> None:
+        self.handle, self.start, self.length = handle, start, length
+
+    def _read(self, size: int) -> bytes:
+        return self.handle.read(size)
+
+    async def __aiter__(self):
+        read = sync_to_async(self._read, thread_sensitive=False)
+        await sync_to_async(self.handle.seek, thread_sensitive=False)(self.start)
+        remaining = self.length
+        while remaining > 0:
+            chunk = await read(min(CHUNK, remaining))
+            if not chunk:
                 break
+            remaining -= len(chunk)
             yield chunk
-    finally:
-        await sync_to_async(chunks.close, thread_sensitive=False)()
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 def stream_file(request, track: Track) -> HttpResponse:
@@ -139,8 +165,12 @@ def stream_file(request, track: Track) -> HttpResponse:
     if request.method == "HEAD":
         response = HttpResponse(status=206 if span else 200, content_type=kind, headers=headers)
     else:
+        try:
+            handle = open_regular(path)  # opened now: a file swapped for a pipe is a 404, not a hang
+        except OSError:
+            raise NotFound("The track's file is missing; rescan the library.") from None
         under_asgi = hasattr(getattr(request, "_request", request), "scope")  # Django's ASGIRequest
-        chunks = (read_file_async if under_asgi else read_file)(path, start, length)
+        chunks = (FileChunks if under_asgi else read_file)(handle, start, length)
         response = StreamingHttpResponse(chunks, status=206 if span else 200, content_type=kind, headers=headers)
     response["Content-Length"] = str(length)
     if span:

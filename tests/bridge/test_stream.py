@@ -6,7 +6,9 @@ import os
 import pytest
 from django.test import Client
 from django.utils.http import http_date
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
+from bridge.api.stream import parse_range
 from library.models import Album, Artist, Library, Track
 from library.sample import make_sample_library
 
@@ -151,3 +153,81 @@ def test_token_endpoint_and_its_throttle(django_user_model, settings):
     codes = [http.post("/api/v1/auth/token/", {"username": "tok", "password": "guess"}).status_code for _ in range(12)]
     assert 429 in codes
     assert http.post("/api/v1/auth/token/", {"username": "tok", "password": "guess"}).json()["error"]["code"] == "rate_limited"
+
+
+HOSTILE_RANGES = [
+    "bytes=" + "9" * 5000 + "-",           # a number Python's int() refuses to parse (over 4,300 digits)
+    "bytes=0-" + "9" * 5000,
+    "bytes=-" + "9" * 5000,
+    "bytes=" + "0" * 5000 + "1-",          # leading zeros: the number is 1
+    "bytes=\u0663-",                        # an Arabic-Indic digit: not a DIGIT in HTTP
+    "bytes=\u00b2-\u00b3",
+    "bytes=99999999999999999999-99999999999999999999",
+    "bytes=5-3",
+    "bytes=0-0,5-9",
+    "bytes=--1",
+    "bytes=-0",
+    "pages=0-9",
+    "bytes",
+]
+
+
+@pytest.mark.parametrize("header", HOSTILE_RANGES, ids=range(len(HOSTILE_RANGES)))
+def test_a_malformed_or_huge_range_gets_416_or_the_whole_file_never_500(music, client, header):
+    track = music["make"](music["sample"].path)
+    data = (music["root"] / music["sample"].path).read_bytes()
+    response = client.get(f"/api/v1/tracks/{track.pk}/stream", HTTP_RANGE=header)
+    assert response.status_code in (200, 206, 416), response.status_code
+    if response.status_code == 416:
+        assert response["Content-Range"] == f"bytes */{len(data)}"
+    elif response.status_code == 200:
+        assert body(response) == data
+    else:
+        first, last = map(int, response["Content-Range"].split()[1].split("/")[0].split("-"))
+        assert body(response) == data[first:last + 1]
+
+
+def test_leading_zeros_still_name_the_byte(music, client):
+    track = music["make"](music["sample"].path)
+    data = (music["root"] / music["sample"].path).read_bytes()
+    response = client.get(f"/api/v1/tracks/{track.pk}/stream", HTTP_RANGE="bytes=" + "0" * 5000 + "1-" + "0" * 5000 + "4")
+    assert response.status_code == 206 and body(response) == data[1:5]
+
+
+_RANGE_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.builds(lambda a, b: f"bytes={a}-{b}", st.text("0123456789\u0663\u00b2 ,-", max_size=30),
+              st.text("0123456789\u0663\u00b2 ,-", max_size=30)),
+    st.builds(lambda a, b: f"bytes={a}-{b}", st.one_of(st.integers(0, 2**64).map(str), st.text("0123456789", max_size=6000)),
+              st.one_of(st.integers(0, 2**64).map(str), st.text("0123456789", max_size=6000))),
+)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(header=_RANGE_TEXT, size=st.integers(0, 2**40))
+def test_parse_range_answers_every_header_with_a_span_inside_the_file_or_a_verdict(header, size):
+    span = parse_range(header, size)
+    if span is None or span == "unsatisfiable":
+        return
+    start, end = span
+    assert 0 <= start <= end < size
+
+
+def test_a_track_whose_file_is_a_named_pipe_is_404_without_blocking(music, client):
+    os.mkfifo(music["root"] / "pipe.flac")
+    track = music["make"]("pipe.flac")
+    response = client.get(f"/api/v1/tracks/{track.pk}/stream")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_open_regular_refuses_a_pipe_without_blocking_and_opens_files(tmp_path):
+    from library.files import NotRegularFile, open_regular
+
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(NotRegularFile):
+        open_regular(tmp_path / "pipe")
+    with pytest.raises(NotRegularFile):
+        open_regular(tmp_path)
+    (tmp_path / "file").write_bytes(b"abc")
+    with open_regular(tmp_path / "file") as handle:
+        assert handle.read() == b"abc" and handle.name == str(tmp_path / "file")

@@ -519,3 +519,54 @@ def test_a_queued_scan_of_a_removed_library_is_dropped(library):
     queued = ScanRun.objects.create(library=library, trigger="api")
     services.library_remove(library)
     assert tasks.run_scan(queued.pk) == {"scan": queued.pk, "status": "gone"}
+
+
+@pytest.fixture
+def hang_guard():
+    """Fail (instead of hanging the run) when the test blocks for over 20 s: a FIFO opened
+    for reading without a writer blocks in ``open()`` until one comes."""
+    import signal
+
+    class Hung(BaseException):  # not an Exception: the scanner's catch-alls must not swallow it
+        pass
+
+    def timed_out(signum, frame):
+        raise Hung("blocked for 20 s (a named pipe opened for reading?)")
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+NOT_REGULAR = "not a regular file (a named pipe, socket or device); skipped"
+
+
+def test_named_pipes_as_cover_and_audio_are_recorded_and_skipped(library, music, hang_guard):
+    root, summary = music
+    album_dir = root / Path(summary.tracks[0].path).parent
+    for image in album_dir.glob("*.jpg"):
+        image.unlink()
+    for image in album_dir.glob("*.png"):
+        image.unlink()
+    os.mkfifo(album_dir / "cover.jpg")
+    os.mkfifo(album_dir / "pipe.mp3")
+    os.symlink(album_dir / "pipe.mp3", root / "linked-pipe.flac")
+    run = scan(library)  # parsed in this process, where the guard can interrupt a blocked open
+    assert run.status == ScanRun.COMPLETED, run.message
+    errors = {e["path"]: e["error"] for e in run.errors}
+    folder = album_dir.relative_to(root).as_posix()
+    assert errors == {f"{folder}/cover.jpg": NOT_REGULAR, f"{folder}/pipe.mp3": NOT_REGULAR,
+                      "linked-pipe.flac": NOT_REGULAR}
+    assert run.added == 40 and Track.objects.count() == 40
+
+
+def test_a_file_swapped_for_a_pipe_after_the_walk_is_never_opened_blocking(tmp_path, data_dir, hang_guard):
+    """The walk saw a regular file; by the time it is read it is a FIFO: the open does not
+    block and the entry is reported, not parsed."""
+    pipe = tmp_path / "swapped.flac"
+    os.mkfifo(pipe)
+    assert scanner.parse_file((str(pipe), 1000)) == ("error", "cannot read file: not a regular file")
+    os.mkfifo(tmp_path / "cover.jpg")
+    assert scanner.parse_file((str(tmp_path / "cover.jpg"), -1)) == ("error", "cannot read the folder image: not a regular file")

@@ -354,3 +354,16 @@ def test_synced_lyrics_are_parsed_from_lrc():
     synced, lines = parse_lyrics("[ar:Someone]\n[offset:100]\n[00:01.50]first\n[00:00.20][00:03.00]chorus\n")
     assert synced is True
     assert lines == [{"start": 100, "value": "chorus"}, {"start": 1400, "value": "first"}, {"start": 2900, "value": "chorus"}]
+
+
+def test_a_huge_range_on_stream_and_cover_art_is_416_or_whole_never_500(catalogue, alice):
+    from library.models import Track
+
+    track = Track.objects.order_by("id").first()
+    huge = "bytes=" + "9" * 5000 + "-"
+    for method in ("stream", "download"):
+        response = alice.http.get(f"/rest/{method}.view", {"id": f"tr-{track.pk}", **alice.credentials()}, HTTP_RANGE=huge)
+        assert response.status_code == 416, method
+    album = alice.ok("getAlbum", id=f"al-{catalogue['albums'][0]}")["album"]
+    cover = alice.http.get("/rest/getCoverArt.view", {"id": album["coverArt"], **alice.credentials()}, HTTP_RANGE=huge)
+    assert cover.status_code == 200 and cover["Content-Type"].startswith("image/")

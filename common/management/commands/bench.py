@@ -17,6 +17,7 @@ BENCHMARKS = {
     "fanout": "bridge.bench",
     "rpc": "bridge.bench",
     "subsonic-auth": "bridge.subsonic.bench",
+    "streams": "bridge.api.stream_bench",
 }
 
 
