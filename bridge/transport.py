@@ -15,17 +15,21 @@ def find_protocol(send: Any) -> Any:
     """daphne's protocol object behind an ASGI ``send`` callable, or None.
 
     daphne hands each application ``partial(server.handle_reply, protocol)``; channels'
-    session middleware wraps it (``real_send``). Anything else (the test communicator,
-    another server) has no protocol to look at, and flow control is then off.
+    session middleware wraps it (``real_send``), and the project's own ASGI steps that wrap
+    ``send`` name the callable they wrap ``__wrapped__`` (as ``functools.wraps`` does).
+    Anything else (the test communicator, another server) has no protocol to look at, and
+    flow control is then off.
     """
-    for _ in range(5):
+    for _ in range(8):
         args = getattr(send, "args", None)
         if args and hasattr(args[0], "transport"):
             return args[0]
-        owner = getattr(send, "__self__", None)
-        send = getattr(owner, "real_send", None)
-        if send is None:
+        inner = getattr(send, "__wrapped__", None)
+        if inner is None:
+            inner = getattr(getattr(send, "__self__", None), "real_send", None)
+        if inner is None:
             return None
+        send = inner
     return None
 
 
