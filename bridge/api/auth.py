@@ -2,16 +2,19 @@
 
 Throttled per client address (``LOGIN_RATE``, default 10 a minute) against password
 guessing; the throttle counts in the shared cache, so every bridge process counts together
-in the scaled mode.
+in the scaled mode. The answer holds a secret, so no cache may keep it (``no-store``).
 """
 from __future__ import annotations
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 
+@method_decorator(never_cache, name="dispatch")
 class TokenView(ObtainAuthToken):
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
