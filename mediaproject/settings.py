@@ -112,6 +112,23 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 # for unsafe requests and WebSocket handshakes when the server sits behind a proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# BEHIND_TLS: 1 when browsers and apps reach the server over HTTPS only, through a proxy that
+# ends TLS and sets ``X-Forwarded-Proto`` (see deploy/nginx.conf.example). It turns on
+# Secure session and CSRF cookies, HSTS, redirects plain-HTTP requests to HTTPS (except
+# ``/healthz``, which local checks call directly) and trusts the proxy's X-Forwarded-Proto
+# for whether a request came over HTTPS. Off by default: a plain-HTTP server on a LAN.
+BEHIND_TLS = env_bool("BEHIND_TLS", False)
+# HSTS_SECONDS: how long browsers remember to use HTTPS only, when BEHIND_TLS is on (default
+# a year; subdomains included, preload-ready). Start lower (e.g. 300) while trying TLS out.
+HSTS_SECONDS = env_number("HSTS_SECONDS", 365 * 24 * 3600, cast=int, minimum=0)
+if BEHIND_TLS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = HSTS_SECONDS
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True
+
 INSTALLED_APPS = [
     # worker first: its runworker command refuses the in-memory layer.
     "worker",

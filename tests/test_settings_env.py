@@ -47,6 +47,8 @@ def test_redis_url_gives_the_scaled_mode(tmp_path):
         ({"RPC_TIMEOUT": "0"}, "RPC_TIMEOUT"),
         ({"WS_MAX_FRAME_BYTES": "1.5"}, "WS_MAX_FRAME_BYTES"),
         ({"WORKER_MODE": "queue"}, "WORKER_MODE"),
+        ({"BEHIND_TLS": "maybe"}, "BEHIND_TLS"),
+        ({"HSTS_SECONDS": "-1"}, "HSTS_SECONDS"),
     ],
 )
 def test_misconfiguration_names_the_variable(tmp_path, env, variable):
@@ -64,3 +66,39 @@ def test_runworker_refuses_the_in_memory_layer(tmp_path):
     )
     assert result.returncode != 0
     assert "runworker needs a shared channel layer: set REDIS_URL" in result.stderr
+
+
+STRONG_KEY = "k3Y-" + "".join(chr(ord("a") + i % 26) + str(i % 10) for i in range(30))
+
+
+def check_deploy(tmp_path, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "WORKER_MODE")}
+    clean.update(DATA_DIR=str(tmp_path / "data"), DJANGO_SETTINGS_MODULE="mediaproject.settings", SECRET_KEY=STRONG_KEY, **env)
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=clean, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_behind_tls_gives_a_deployment_check_without_warnings(tmp_path):
+    result = check_deploy(tmp_path, BEHIND_TLS="1")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+
+
+def test_without_behind_tls_the_deployment_check_warns_about_cookies_and_hsts(tmp_path):
+    result = check_deploy(tmp_path)
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in result.stderr, result.stderr
+
+
+def test_behind_tls_turns_on_secure_cookies_hsts_and_the_proxy_header(tmp_path):
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+            "s.SECURE_PROXY_SSL_HEADER)")
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG")}
+    clean.update(DATA_DIR=str(tmp_path / "data"), DJANGO_SETTINGS_MODULE="mediaproject.settings")
+    on = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, "BEHIND_TLS": "yes", "HSTS_SECONDS": "600"},
+                        capture_output=True, text=True, timeout=60)
+    assert on.stdout.strip() == "True True True 600 ('HTTP_X_FORWARDED_PROTO', 'https')", on.stderr
+    off = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+    assert off.stdout.strip() == "False False False 0 None", off.stderr
