@@ -7,7 +7,7 @@ from django.urls import include, path, re_path, register_converter
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -17,6 +17,7 @@ from common.errors import NotFound
 from . import catalogue, covers, libraries, trackers
 from .auth import TokenView
 from .context import ErrorSerializer, errors
+from .schema import SchemaView
 from .stream import AUDIO_TYPES, TrackStreamView
 
 
@@ -66,7 +67,7 @@ urlpatterns = [
     path("trackers/<str:tracker_id>/", trackers.TrackerDetailView.as_view(), name="api-tracker"),
     path("trackers/<str:tracker_id>/actions/", trackers.TrackerActionView.as_view(), name="api-tracker-actions"),
     # the schema and its docs (public: they describe the API, not its data)
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("bridge.api.userdata_urls")),
