@@ -47,3 +47,29 @@ async def test_static_files_are_served_with_nosniff():
         got, headers = await asgi_get(path)
         assert got == status
         assert headers.get(b"x-content-type-options") == b"nosniff", path
+
+
+def policy(response) -> dict[str, list[str]]:
+    header = response.headers["Content-Security-Policy"]
+    return {name: values for name, *values in (part.split() for part in header.split(";") if part.strip())}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/login/", "/admin/", "/admin/login/", "/api/v1/docs/", "/api/v1/redoc/",
+                                  "/api/v1/albums/", "/no-such-page/"])
+def test_every_page_carries_a_strict_content_security_policy(make_user, client, path):
+    client.force_login(make_user("root", staff=True))
+    response = client.get(path)
+    assert response.status_code in (200, 302, 404), response.status_code
+    csp = policy(response)
+    assert csp["default-src"] == ["'self'"]
+    assert csp["script-src"] == ["'self'"]  # no inline scripts, no eval, no other origins
+    assert csp["connect-src"] == ["'self'"]  # the API and the WebSocket, same origin only
+    assert csp["object-src"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"] and csp["base-uri"] == ["'self'"]
+
+
+@pytest.mark.django_db
+def test_only_the_api_docs_allow_inline_styles(client):
+    assert policy(client.get("/login/"))["style-src"] == ["'self'"]
+    for path in ("/api/v1/docs/", "/api/v1/redoc/"):
+        assert policy(client.get(path))["style-src"] == ["'self'", "'unsafe-inline'"]
