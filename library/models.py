@@ -1,5 +1,11 @@
 """The catalogue: libraries (music folders), artists, albums, tracks, genres, cover art, scans.
 
+A disabled library is hidden: ``Track.objects.playable()`` and ``Album.objects.playable()``
+are the tracks and albums users may see, find and play (every interface reads through
+them; ``hidden_track_ids``/``hidden_album_ids`` serve the raw search queries). An album is
+hidden when every track it has is in a disabled library. Disabling keeps the rows, so
+enabling the library again shows them again without a scan.
+
 Sort and search keys (``sort_name``, ``search_key``) are folded text (see
 ``library.text``) written by whoever writes the row: the scanner in bulk, so they are
 plain fields rather than ``save()`` logic.
@@ -8,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 
 
 class Library(models.Model):
@@ -71,6 +78,30 @@ class Artist(models.Model):
         return self.name
 
 
+class AlbumQuerySet(models.QuerySet):
+    def playable(self) -> "AlbumQuerySet":
+        """All albums but those whose every track is in a disabled library."""
+        return self.exclude(pk__in=hidden_album_ids())
+
+
+class TrackQuerySet(models.QuerySet):
+    def playable(self) -> "TrackQuerySet":
+        """The tracks of enabled libraries."""
+        return self.exclude(library_id__in=Library.objects.filter(enabled=False).values("pk"))
+
+
+def hidden_track_ids() -> models.QuerySet:
+    """The ids of the tracks of disabled libraries (a subquery; empty when none is disabled)."""
+    return Track.objects.filter(library__enabled=False).values("id")
+
+
+def hidden_album_ids() -> models.QuerySet:
+    """The ids of the albums whose tracks are all in disabled libraries (a subquery whose
+    cost follows the disabled libraries' tracks: nothing when none is disabled)."""
+    elsewhere = Track.objects.filter(album_id=OuterRef("album_id"), library__enabled=True)
+    return Track.objects.filter(library__enabled=False).exclude(Exists(elsewhere)).values("album_id")
+
+
 class Album(models.Model):
     title = models.CharField(max_length=500)
     sort_title = models.CharField(max_length=500, db_index=True)
@@ -85,6 +116,8 @@ class Album(models.Model):
     musicbrainz_id = models.CharField(max_length=36, blank=True, default="")
     search_key = models.CharField(max_length=1000, default="")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AlbumQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["album_artist", "title"], name="album_unique_per_artist")]
@@ -130,6 +163,8 @@ class Track(models.Model):
     search_key = models.CharField(max_length=2000, default="")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = TrackQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["library", "path"], name="track_unique_path")]

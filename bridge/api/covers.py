@@ -58,7 +58,7 @@ def bucket(size: int) -> int:
 
 
 def album_cover(album_id: int) -> CoverArt:
-    album = Album.objects.select_related("cover").filter(pk=album_id).first()
+    album = Album.objects.playable().select_related("cover").filter(pk=album_id).first()
     if album is None:
         raise NotFound(f"No album with id {album_id}.")
     if album.cover is None:
@@ -67,7 +67,7 @@ def album_cover(album_id: int) -> CoverArt:
 
 
 def track_cover(track_id: int) -> CoverArt:
-    track = Track.objects.select_related("cover", "album__cover").filter(pk=track_id).first()
+    track = Track.objects.playable().select_related("cover", "album__cover").filter(pk=track_id).first()
     if track is None:
         raise NotFound(f"No track with id {track_id}.")
     cover = track.cover or track.album.cover
