@@ -2,7 +2,7 @@
 
 A disabled library is hidden: ``Track.objects.playable()`` and ``Album.objects.playable()``
 are the tracks and albums users may see, find and play (every interface reads through
-them; ``hidden_track_ids``/``hidden_album_ids`` serve the raw search queries). An album is
+them; the raw search queries use the same SQL, ``hidden_track_ids``/``hidden_album_ids``). An album is
 hidden when every track it has is in a disabled library. Disabling keeps the rows, so
 enabling the library again shows them again without a scan.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
 
 
 class Library(models.Model):
@@ -81,25 +81,33 @@ class Artist(models.Model):
 class AlbumQuerySet(models.QuerySet):
     def playable(self) -> "AlbumQuerySet":
         """All albums but those whose every track is in a disabled library."""
-        return self.exclude(pk__in=hidden_album_ids())
+        return self.exclude(pk__in=RawSQL(hidden_album_ids(), ()))
 
 
 class TrackQuerySet(models.QuerySet):
     def playable(self) -> "TrackQuerySet":
         """The tracks of enabled libraries."""
-        return self.exclude(library_id__in=Library.objects.filter(enabled=False).values("pk"))
+        return self.exclude(pk__in=RawSQL(hidden_track_ids(), ()))
 
 
-def hidden_track_ids() -> models.QuerySet:
-    """The ids of the tracks of disabled libraries (a subquery; empty when none is disabled)."""
-    return Track.objects.filter(library__enabled=False).values("id")
+# Both subqueries start from the libraries (``CROSS JOIN`` keeps SQLite to that order: with
+# one big library, its statistics make an index on the tracks' library look useless, and it
+# read every track instead, 2.5 ms an album page) and read only a disabled library's
+# tracks, by index: with none disabled they cost nothing.
 
 
-def hidden_album_ids() -> models.QuerySet:
-    """The ids of the albums whose tracks are all in disabled libraries (a subquery whose
-    cost follows the disabled libraries' tracks: nothing when none is disabled)."""
-    elsewhere = Track.objects.filter(album_id=OuterRef("album_id"), library__enabled=True)
-    return Track.objects.filter(library__enabled=False).exclude(Exists(elsewhere)).values("album_id")
+def hidden_track_ids() -> str:
+    """SQL for the ids of the tracks of disabled libraries."""
+    return ("SELECT t.id FROM library_library l CROSS JOIN library_track t "
+            "WHERE t.library_id = l.id AND NOT l.enabled")
+
+
+def hidden_album_ids() -> str:
+    """SQL for the ids of the albums whose tracks are all in disabled libraries."""
+    return ("SELECT t.album_id FROM library_library l CROSS JOIN library_track t "
+            "WHERE t.library_id = l.id AND NOT l.enabled AND NOT EXISTS ("
+            "SELECT 1 FROM library_track e JOIN library_library el ON el.id = e.library_id "
+            "WHERE e.album_id = t.album_id AND el.enabled)")
 
 
 class Album(models.Model):

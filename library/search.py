@@ -149,9 +149,7 @@ def _hidden(kind: str, using: str) -> tuple[str, tuple]:
     from .models import hidden_album_ids, hidden_track_ids
 
     subquery = {"track": hidden_track_ids, "album": hidden_album_ids}.get(kind)
-    if subquery is None:
-        return "", ()
-    return subquery().query.get_compiler(using).as_sql()
+    return (subquery(), ()) if subquery else ("", ())
 
 
 def _counted(counted: int) -> tuple[int, bool]:

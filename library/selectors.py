@@ -319,7 +319,8 @@ def album_list(
     # The page's ids first (from the ordering's index alone), then those albums: skipping
     # ``offset`` rows then touches no album row, artist or genre.
     ids = list(queryset.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
-    return _page(albums_by_ids(ids), total, offset, limit)
+    # (Those ids are playable already: no need to ask again.)
+    return _page(_by_ids(ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk).order_by())), total, offset, limit)
 
 
 def album_get(album_id: int) -> dict[str, Any]:
