@@ -167,7 +167,7 @@ MIDDLEWARE = [
 # Content-Security-Policy on every response (django-csp): scripts, styles, images, audio and
 # connections (the REST API, and the WebSocket: 'self' covers ws:/wss: to the same host)
 # from this server only, no inline scripts, no plugins, no framing. ``img-src data:`` is for
-# the admin's and the API docs' stylesheets (inline SVG icons). The API docs relax
+# Swagger UI's stylesheet (inline SVG icons). The API docs relax
 # ``style-src`` (Swagger UI and Redoc write inline styles; see bridge/api/urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
