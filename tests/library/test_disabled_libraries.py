@@ -121,3 +121,28 @@ def test_search_leaves_a_disabled_librarys_rows_out_of_counts_and_pages(ranked, 
     tracks, albums = selectors.search("jóga")["tracks"], selectors.search("homo")["albums"]
     assert [t["title"] for t in tracks["items"]] == ["Jóga"] and tracks["total"] == 1
     assert [a["title"] for a in albums["items"]] == ["Homogenic"] and albums["total"] == 1
+
+
+def test_a_cover_only_hidden_albums_use_is_not_served_by_its_id(cat, make_user, token_for):
+    from bridge.subsonic import credentials
+    from library.models import CoverArt
+    from tests.subsonic.conftest import Subsonic
+
+    shown = set(CoverArt.objects.filter(albums__in=cat["shown_albums"]).values_list("id", flat=True))
+    shown |= set(CoverArt.objects.filter(tracks__library__name="Shown").values_list("id", flat=True))
+    hidden_only = set(CoverArt.objects.filter(albums__in=cat["hidden_albums"]).values_list("id", flat=True)) - shown
+    orphan = CoverArt.objects.create(sha256="0" * 64, mime="image/png", size=1)  # used by nothing: not hidden
+    assert hidden_only and shown
+    api = APIClient()
+    user = make_user("bob")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    client = Subsonic("bob", credentials.password_reset(user), auth="password")
+    for cover in hidden_only:
+        assert api.get(f"/api/v1/covers/{cover}").status_code == 404
+        reply = client.raw("getCoverArt", id=f"co-{cover}", f="json").json()["subsonic-response"]
+        assert reply["error"]["code"] == 70
+    for cover in shown:
+        assert api.get(f"/api/v1/covers/{cover}").status_code == 200
+    from bridge.api.covers import cover_by_id
+
+    assert cover_by_id(orphan.pk) == orphan
