@@ -1,4 +1,9 @@
-"""``GET /healthz``: real checks of the database, the channel layer and the worker."""
+"""``GET /healthz``: real checks of the database, the channel layer and the worker.
+
+Everyone gets the status (``200``/``503``) and the names of the components that are down;
+only active staff users (by session or ``Authorization: Token``) get the details, which
+name the host and process that answered and the exceptions' texts.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +11,10 @@ import time
 
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 
+from bridge.tokens import token_user
 from common.clients import get_queue_client, run_sync
 from common.messages import Context, Message
 
@@ -56,6 +62,19 @@ async def _check(name: str, checker) -> tuple[str, dict]:
     return name, detail
 
 
+def _caller_is_staff(request) -> bool:
+    """Whether the caller is an active staff user, by API token or else by session.
+
+    False when the database cannot tell (it may be what is down).
+    """
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    try:
+        user = token_user(key.strip()) if scheme.lower() == "token" and key.strip() else request.user
+        return bool(user is not None and user.is_active and user.is_staff)
+    except DatabaseError:
+        return False
+
+
 async def healthz(request):
     results = await asyncio.gather(
         _check("database", lambda: run_sync(_database)),
@@ -64,5 +83,7 @@ async def healthz(request):
     )
     checks = dict(results)
     down = [name for name, detail in checks.items() if not detail["ok"]]
-    body = {"status": "down" if down else "ok", "down": down, "checks": checks}
+    body = {"status": "down" if down else "ok", "down": down}
+    if await run_sync(_caller_is_staff, request):
+        body["checks"] = checks
     return JsonResponse(body, status=503 if down else 200)

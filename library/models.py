@@ -1,5 +1,11 @@
 """The catalogue: libraries (music folders), artists, albums, tracks, genres, cover art, scans.
 
+A disabled library is hidden: ``Track.objects.playable()`` and ``Album.objects.playable()``
+are the tracks and albums users may see, find and play (every interface reads through
+them; the raw search queries use the same SQL, ``hidden_track_ids``/``hidden_album_ids``).
+An album is hidden when every track it has is in a disabled library. Disabling keeps the
+rows, so enabling the library again shows them again without a scan.
+
 Sort and search keys (``sort_name``, ``search_key``) are folded text (see
 ``library.text``) written by whoever writes the row: the scanner in bulk, so they are
 plain fields rather than ``save()`` logic.
@@ -8,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.expressions import RawSQL
 
 
 class Library(models.Model):
@@ -71,6 +78,38 @@ class Artist(models.Model):
         return self.name
 
 
+class AlbumQuerySet(models.QuerySet):
+    def playable(self) -> "AlbumQuerySet":
+        """All albums but those whose every track is in a disabled library."""
+        return self.exclude(pk__in=RawSQL(hidden_album_ids(), ()))
+
+
+class TrackQuerySet(models.QuerySet):
+    def playable(self) -> "TrackQuerySet":
+        """The tracks of enabled libraries."""
+        return self.exclude(pk__in=RawSQL(hidden_track_ids(), ()))
+
+
+# Both subqueries start from the libraries (``CROSS JOIN`` keeps SQLite to that order) and
+# read tracks only for a disabled library: with none disabled they are empty at once. (Joined
+# the other way, SQLite read every track first: 2.5 ms more for an album page at 100,000
+# tracks.) Each is run once per query that uses it, not once per row.
+
+
+def hidden_track_ids() -> str:
+    """SQL for the ids of the tracks of disabled libraries."""
+    return ("SELECT t.id FROM library_library l CROSS JOIN library_track t "
+            "WHERE t.library_id = l.id AND NOT l.enabled")
+
+
+def hidden_album_ids() -> str:
+    """SQL for the ids of the albums whose tracks are all in disabled libraries."""
+    return ("SELECT t.album_id FROM library_library l CROSS JOIN library_track t "
+            "WHERE t.library_id = l.id AND NOT l.enabled AND NOT EXISTS ("
+            "SELECT 1 FROM library_track e JOIN library_library el ON el.id = e.library_id "
+            "WHERE e.album_id = t.album_id AND el.enabled)")
+
+
 class Album(models.Model):
     title = models.CharField(max_length=500)
     sort_title = models.CharField(max_length=500, db_index=True)
@@ -85,6 +124,8 @@ class Album(models.Model):
     musicbrainz_id = models.CharField(max_length=36, blank=True, default="")
     search_key = models.CharField(max_length=1000, default="")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AlbumQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["album_artist", "title"], name="album_unique_per_artist")]
@@ -130,6 +171,8 @@ class Track(models.Model):
     search_key = models.CharField(max_length=2000, default="")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = TrackQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["library", "path"], name="track_unique_path")]

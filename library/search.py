@@ -27,6 +27,9 @@ A query is ``'word1':* & 'word2':*`` (prefix terms), ranked by ``ts_rank`` up to
 ``RANKED_MATCHES`` matches, as on SQLite. (Trigram indexes with ``~ '\\m<word>'`` were
 four to six times slower on broad prefixes.)
 
+Rows nobody may see (a disabled library's tracks, and albums with no other tracks: see
+``library.models``) are left out inside these queries, so counts and pages agree.
+
 Trap: on SQLite, Django migrations that alter one of these tables rebuild it (copy, drop,
 rename), and dropping a table drops its triggers. ``repair`` (run after every
 ``migrate``) puts missing triggers back and rebuilds that index.
@@ -131,12 +134,22 @@ def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, using: str
     if not terms:
         return Matches([], 0, True)
     connection = connections[using]
+    hidden = _hidden(kind, using)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            return _sqlite_ids(cursor, index, fts_query(terms), limit, offset)
+            return _sqlite_ids(cursor, index, fts_query(terms), limit, offset, hidden)
         if connection.vendor == "postgresql":
-            return _pg_ids(cursor, index, pg_tsquery(terms), limit, offset)
+            return _pg_ids(cursor, index, pg_tsquery(terms), limit, offset, hidden)
     raise NotImplementedError(f"search is not implemented for {connection.vendor}")  # pragma: no cover
+
+
+def _hidden(kind: str, using: str) -> tuple[str, tuple]:
+    """SQL (and its parameters) for the ids of ``kind`` rows nobody may see; ``("", ())``
+    for artists. Used as ``id NOT IN (...)``."""
+    from .models import hidden_album_ids, hidden_track_ids
+
+    subquery = {"track": hidden_track_ids, "album": hidden_album_ids}.get(kind)
+    return (subquery(), ()) if subquery else ("", ())
 
 
 def _counted(counted: int) -> tuple[int, bool]:
@@ -144,24 +157,29 @@ def _counted(counted: int) -> tuple[int, bool]:
     return min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
 
 
-def _sqlite_ids(cursor, index: Index, match: str, limit: int, offset: int) -> Matches:
-    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {index.fts} WHERE {index.fts} MATCH %s LIMIT %s)",
-                   [match, COUNT_LIMIT + 1])
+def _sqlite_ids(cursor, index: Index, match: str, limit: int, offset: int, hidden: tuple[str, tuple]) -> Matches:
+    sql, params = hidden
+    visible = f" AND rowid NOT IN ({sql})" if sql else ""
+    visible_f = f" AND f.rowid NOT IN ({sql})" if sql else ""
+    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {index.fts} WHERE {index.fts} MATCH %s{visible} LIMIT %s)",
+                   [match, *params, COUNT_LIMIT + 1])
     total, exact = _counted(cursor.fetchone()[0])
     if exact and total <= offset:
         return Matches([], total, exact)
     if exact and total <= RANKED_MATCHES:
         cursor.execute(f"SELECT f.rowid FROM {index.fts} f JOIN {index.table} t ON t.id = f.rowid "
-                       f"WHERE f.{index.fts} MATCH %s ORDER BY f.rank, t.{index.sort}, t.id LIMIT %s OFFSET %s",
-                       [match, limit, offset])
+                       f"WHERE f.{index.fts} MATCH %s{visible_f} "
+                       f"ORDER BY f.rank, t.{index.sort}, t.id LIMIT %s OFFSET %s",
+                       [match, *params, limit, offset])
     else:
-        cursor.execute(f"SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH %s ORDER BY rowid LIMIT %s OFFSET %s",
-                       [match, limit, offset])
+        cursor.execute(f"SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH %s{visible} "
+                       "ORDER BY rowid LIMIT %s OFFSET %s", [match, *params, limit, offset])
     return Matches([row[0] for row in cursor.fetchall()], total, exact)
 
 
-def _pg_ids(cursor, index: Index, tsquery: str, limit: int, offset: int) -> Matches:
-    where = f"{PG_DOCUMENT} @@ to_tsquery('simple', %s)"
+def _pg_ids(cursor, index: Index, tsquery: str, limit: int, offset: int, hidden: tuple[str, tuple]) -> Matches:
+    sql, params = hidden
+    where = f"{PG_DOCUMENT} @@ to_tsquery('simple', %s)" + (f" AND id NOT IN ({sql})" if sql else "")
     # One pass over the first COUNT_LIMIT + 1 matches counts them and, when they are few
     # enough, ranks them: the page comes with its count. (A broad query's filter is false,
     # so nothing is ranked; its page is then read in catalogue order.)
@@ -170,12 +188,13 @@ def _pg_ids(cursor, index: Index, tsquery: str, limit: int, offset: int) -> Matc
         f"FROM {index.table} WHERE {where} LIMIT %s) "
         "SELECT (SELECT count(*) FROM m), ARRAY(SELECT id FROM m WHERE (SELECT count(*) FROM m) <= %s "
         "ORDER BY ts_rank(document, to_tsquery('simple', %s)) DESC, sort, id LIMIT %s OFFSET %s)",
-        [tsquery, COUNT_LIMIT + 1, RANKED_MATCHES, tsquery, limit, offset])
+        [tsquery, *params, COUNT_LIMIT + 1, RANKED_MATCHES, tsquery, limit, offset])
     counted, ranked = cursor.fetchone()
     total, exact = _counted(counted)
     if exact and (total <= RANKED_MATCHES or total <= offset):
         return Matches(list(ranked), total, exact)  # (empty past the last match)
-    cursor.execute(f"SELECT id FROM {index.table} WHERE {where} ORDER BY id LIMIT %s OFFSET %s", [tsquery, limit, offset])
+    cursor.execute(f"SELECT id FROM {index.table} WHERE {where} ORDER BY id LIMIT %s OFFSET %s",
+                   [tsquery, *params, limit, offset])
     return Matches([row[0] for row in cursor.fetchall()], total, exact)
 
 

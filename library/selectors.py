@@ -4,6 +4,8 @@ Each returns JSON-safe dicts (ids, strings, numbers, booleans, ISO times), never
 instances. Lists are pages: ``{"items": [...], "total": N, "offset": o, "limit": l}``;
 ``limit`` defaults to 50 and is clamped to 1..500, ``offset`` to >= 0. Every list call
 does a fixed number of queries whatever the page size. Missing ids raise ``NotFound``.
+Tracks and albums are read through ``playable()``: a disabled library's are nobody's to
+see (``library.models``), so they are missing here too.
 
 Shapes (see the ``_artist``/``_album``/``_track`` builders):
 
@@ -97,12 +99,12 @@ def artists_by_ids(artist_ids: list[int]) -> list[dict[str, Any]]:
 
 def albums_by_ids(album_ids: list[int]) -> list[dict[str, Any]]:
     """Album dicts for these ids, in the ids' order."""
-    return _by_ids(album_ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk).order_by()))
+    return _by_ids(album_ids, lambda chunk: _album_dicts(Album.objects.playable().filter(pk__in=chunk).order_by()))
 
 
 def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
     """Track dicts for these ids, in the ids' order."""
-    return _by_ids(track_ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk).order_by()))
+    return _by_ids(track_ids, lambda chunk: _track_dicts(Track.objects.playable().filter(pk__in=chunk).order_by()))
 
 
 # -- dict builders --------------------------------------------------------------------------
@@ -268,9 +270,9 @@ def artist_get(artist_id: int) -> dict[str, Any]:
     artist = _artists().filter(pk=artist_id).values(*_ARTIST_VALUES, "musicbrainz_id").first()
     if artist is None:
         raise NotFound(f"No artist with id {artist_id}.")
-    albums = Album.objects.filter(album_artist_id=artist_id).order_by(*ALBUM_ORDERS["year"])
+    albums = Album.objects.playable().filter(album_artist_id=artist_id).order_by(*ALBUM_ORDERS["year"])
     appears_on = (
-        Album.objects
+        Album.objects.playable()
         .filter(Exists(TrackArtist.objects.filter(artist_id=artist_id, track__album=OuterRef("pk"))))
         .exclude(album_artist_id=artist_id)
         .order_by(*ALBUM_ORDERS["year"])
@@ -300,7 +302,7 @@ def album_list(
     year, or library (id: albums with a track in it); ordered by name, year or recent (newest
     first)."""
     ordering = _order(ALBUM_ORDERS, order)
-    queryset = Album.objects.all()
+    queryset = Album.objects.playable()
     if artist is not None:
         queryset = queryset.filter(album_artist_id=artist)
     if genre is not None:
@@ -317,15 +319,16 @@ def album_list(
     # The page's ids first (from the ordering's index alone), then those albums: skipping
     # ``offset`` rows then touches no album row, artist or genre.
     ids = list(queryset.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
-    return _page(albums_by_ids(ids), total, offset, limit)
+    # (Those ids are playable already: no need to ask again.)
+    return _page(_by_ids(ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk).order_by())), total, offset, limit)
 
 
 def album_get(album_id: int) -> dict[str, Any]:
     """An album with its ``tracks`` in disc and track order."""
-    found = _album_dicts(Album.objects.filter(pk=album_id), "musicbrainz_id")
+    found = _album_dicts(Album.objects.playable().filter(pk=album_id), "musicbrainz_id")
     if not found:
         raise NotFound(f"No album with id {album_id}.")
-    tracks = Track.objects.filter(album_id=album_id).order_by(
+    tracks = Track.objects.playable().filter(album_id=album_id).order_by(
         F("disc_number").asc(nulls_first=True), F("track_number").asc(nulls_last=True), "sort_title", "id"
     )
     return {**found[0], "tracks": _track_dicts(tracks)}
@@ -336,7 +339,7 @@ def album_get(album_id: int) -> dict[str, Any]:
 
 def track_get(track_id: int) -> dict[str, Any]:
     """A track with its details (lyrics, MusicBrainz ids, totals) besides the list fields."""
-    found = _track_rows(Track.objects.filter(pk=track_id), *_TRACK_DETAILS)
+    found = _track_rows(Track.objects.playable().filter(pk=track_id), *_TRACK_DETAILS)
     if not found:
         raise NotFound(f"No track with id {track_id}.")
     track, extra = found[0]

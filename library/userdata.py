@@ -150,7 +150,7 @@ def check_tracks(track_ids: list[int]) -> None:
     wanted = set(track_ids)
     found: set[int] = set()
     for chunk in _chunks(sorted(wanted)):
-        found.update(Track.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        found.update(Track.objects.playable().filter(pk__in=chunk).values_list("pk", flat=True))
     missing = sorted(wanted - found)
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
@@ -174,7 +174,7 @@ def _user_ref(user) -> dict[str, Any]:
 
 
 def _one_track(track_id: int) -> Track:
-    track = Track.objects.filter(pk=track_id).first()
+    track = Track.objects.playable().filter(pk=track_id).first()
     if track is None:
         raise NotFound(f"No track with id {track_id}.")
     return track

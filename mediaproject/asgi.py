@@ -3,7 +3,8 @@
 The ``channel`` protocol serves ``manage.py runworker worker`` in the scaled mode. HTTP and
 WebSocket connections first pass ``bridge.clientaddr.ProxyHeadersMiddleware`` (the client's
 address and scheme behind a trusted proxy) and ``bridge.logs.AccessLogMiddleware`` (the
-access log, secrets redacted).
+access log, secrets redacted). Static files are answered before Django's middleware runs,
+so ``StaticFilesHandler`` adds the one security header they need itself.
 """
 import os
 
@@ -22,10 +23,21 @@ from bridge.logs import AccessLogMiddleware  # noqa: E402
 from bridge.routing import websocket_urlpatterns  # noqa: E402
 from worker.consumers import WorkerConsumer  # noqa: E402
 
+
+class StaticFilesHandler(ASGIStaticFilesHandler):
+    """Django's static files handler, with ``X-Content-Type-Options: nosniff`` on every answer
+    (SecurityMiddleware, which adds it to other responses, does not see these)."""
+
+    async def get_response_async(self, request):
+        response = await super().get_response_async(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 application = ProxyHeadersMiddleware(AccessLogMiddleware(ProtocolTypeRouter(
     {
         # Static files are served by the project itself (no separate web server needed).
-        "http": ASGIStaticFilesHandler(django_asgi_app),
+        "http": StaticFilesHandler(django_asgi_app),
         "websocket": HandshakeAuthMiddleware(URLRouter(websocket_urlpatterns)),
         "channel": ChannelNameRouter({"worker": WorkerConsumer.as_asgi()}),
     }

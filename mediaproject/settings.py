@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from common.datadir import make_private
@@ -145,6 +146,30 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # is the right-most X-Forwarded-For address that is not one of them (``bridge.clientaddr``).
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
+# BEHIND_TLS: 1 when browsers and apps reach the server over HTTPS only, through a proxy that
+# ends TLS and sets ``X-Forwarded-Proto`` (see deploy/nginx.conf.example). It turns on
+# Secure session and CSRF cookies, HSTS, and redirects plain-HTTP requests to HTTPS (except
+# ``/healthz``, which local checks call directly). Whether a request came over HTTPS is the
+# proxy's X-Forwarded-Proto, believed from TRUSTED_PROXIES only (``bridge.clientaddr`` sets
+# the request's scheme), so BEHIND_TLS needs TRUSTED_PROXIES: Django's own
+# SECURE_PROXY_SSL_HEADER would believe that header from anyone. Off by default: a
+# plain-HTTP server on a LAN.
+BEHIND_TLS = env_bool("BEHIND_TLS", False)
+# HSTS_SECONDS: how long browsers remember to use HTTPS only, when BEHIND_TLS is on (default
+# a year; subdomains included, preload-ready). Start lower (e.g. 300) while trying TLS out.
+HSTS_SECONDS = env_number("HSTS_SECONDS", 365 * 24 * 3600, cast=int, minimum=0)
+if BEHIND_TLS:
+    if not TRUSTED_PROXIES:
+        raise ImproperlyConfigured(
+            "BEHIND_TLS needs TRUSTED_PROXIES (the TLS proxy's address, e.g. 127.0.0.1): only from a "
+            "trusted proxy is X-Forwarded-Proto believed, and without it every request would seem "
+            "plain HTTP and be redirected forever")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = HSTS_SECONDS
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True
+
 INSTALLED_APPS = [
     # worker first: its runworker command refuses the in-memory layer.
     "worker",
@@ -156,6 +181,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "rest_framework.authtoken",
@@ -170,6 +196,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -177,6 +204,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, images, audio and
+# connections (the REST API, and the WebSocket: 'self' covers ws:/wss: to the same host)
+# from this server only, no inline scripts, no plugins, no framing. ``img-src data:`` is for
+# Swagger UI's stylesheet (inline SVG icons). The API docs relax
+# ``style-src`` (Swagger UI and Redoc write inline styles; see bridge/api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "mediaproject.urls"
 ASGI_APPLICATION = "mediaproject.asgi.application"

@@ -61,6 +61,10 @@ One scan per library at a time: a lease on ``Library.lease_holder``/``lease_expi
 taken with a conditional UPDATE (an expired lease may be taken over), renewed at every
 batch and released at the end. A scan that cannot take the lease does not run: its
 ``ScanRun`` is marked ``cancelled`` with a message saying which scan holds the lease.
+
+Messages: the ``ScanRun`` (read by staff only) keeps the whole text; the library's scan
+tracker, which every user reads, gets it through ``reader_message``, without filesystem
+paths (the library's folder is named by the library, paths inside it are relative).
 Taking a lease over also fails the stale ``running`` ScanRun and tracker it left.
 
 Cancelling: ``library.scan.cancel`` moves the tracker to ``cancelling``; the scanner
@@ -139,6 +143,19 @@ def _clean(value: Any, limit: int) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text[:limit]
+
+
+_ABSOLUTE_PATH = re.compile(r"""(?<![\w.~])/[^\s'"]+""")
+
+
+def reader_message(message: str, library: Library) -> str:
+    """``message`` as every user may read it: the library's folder (as configured or
+    resolved) replaced by the library's name, paths inside it made relative, and any other
+    absolute path left out."""
+    for root in sorted({library.root.rstrip("/"), os.path.realpath(library.root)}, key=len, reverse=True):
+        if root:
+            message = message.replace(root + "/", "").replace(root, f'"{library.name}"')
+    return _ABSOLUTE_PATH.sub("…", message)
 
 
 def _mbid(value: str | None) -> str:
@@ -835,13 +852,15 @@ class Scanner:
         if self.tracker_id is None:
             return
         if outcome == ScanRun.COMPLETED:
+            message = reader_message(message, self.library)
             _dispatch(self.tracker_id, "library.scan.complete", {"message": _clean(message, 2000)} if message else {})
             _announce("library.scan.complete", scan)
         elif outcome == ScanRun.CANCELLED:
             _dispatch(self.tracker_id, "library.scan.halt", {})
             _announce("library.scan.halt", scan)
         else:
-            _dispatch(self.tracker_id, "library.scan.fail", {"message": _clean(message, 2000) or "failed"})
+            _dispatch(self.tracker_id, "library.scan.fail",
+                      {"message": _clean(reader_message(message, self.library), 2000) or "failed"})
             _announce("library.scan.fail", scan)
 
     def _summary(self, seconds: float) -> str:

@@ -4,10 +4,12 @@ Guarded twice against password guessing, both counting in the shared cache (ever
 process together in the scaled mode) and keyed on the client address of ``bridge.clientaddr``:
 the sign-in lockout (``bridge.lockout``: ``LOGIN_RATE`` failures per address or per username,
 then 429 with ``Retry-After``, the right password included) and at most ``LOGIN_RATE`` requests
-per address, failed or not.
+per address, failed or not. The answer holds a secret, so no cache may keep it (``no-store``).
 """
 from __future__ import annotations
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -28,6 +30,7 @@ class LoginThrottle(ScopedRateThrottle):
         return client_address(request)
 
 
+@method_decorator(never_cache, name="dispatch")
 class TokenView(ObtainAuthToken):
     permission_classes = [AllowAny]
     parser_classes = [FormParser, MultiPartParser, JSONParser]

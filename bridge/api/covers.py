@@ -20,7 +20,8 @@ catalogue's ``cover`` fields give it).
   ``application/octet-stream`` attachment.
 
 ``cover_response(request, cover, size)`` is the one place that answers with a cover; the
-Subsonic ``getCoverArt`` can call it too.
+Subsonic ``getCoverArt`` can call it too. A disabled library's albums and tracks give no
+cover, by their id or by a cover id only they use.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -59,7 +61,7 @@ def bucket(size: int) -> int:
 
 
 def album_cover(album_id: int) -> CoverArt:
-    album = Album.objects.select_related("cover").filter(pk=album_id).first()
+    album = Album.objects.playable().select_related("cover").filter(pk=album_id).first()
     if album is None:
         raise NotFound(f"No album with id {album_id}.")
     if album.cover is None:
@@ -68,7 +70,7 @@ def album_cover(album_id: int) -> CoverArt:
 
 
 def track_cover(track_id: int) -> CoverArt:
-    track = Track.objects.select_related("cover", "album__cover").filter(pk=track_id).first()
+    track = Track.objects.playable().select_related("cover", "album__cover").filter(pk=track_id).first()
     if track is None:
         raise NotFound(f"No track with id {track_id}.")
     cover = track.cover or track.album.cover
@@ -78,10 +80,20 @@ def track_cover(track_id: int) -> CoverArt:
 
 
 def cover_by_id(cover_id: int) -> CoverArt:
-    cover = CoverArt.objects.filter(pk=cover_id).first()
+    cover = CoverArt.objects.filter(_shown_cover(), pk=cover_id).first()
     if cover is None:
         raise NotFound(f"No cover art with id {cover_id}.")
     return cover
+
+
+def _shown_cover() -> Q:
+    """A cover that a playable album or track shows, or that nothing uses: not one that only
+    a disabled library's albums and tracks show (``library.models``)."""
+    def used_by(queryset) -> Exists:
+        return Exists(queryset.filter(cover_id=OuterRef("pk")))
+
+    return (Q(used_by(Album.objects.playable())) | Q(used_by(Track.objects.playable()))
+            | (~Q(used_by(Album.objects.all())) & ~Q(used_by(Track.objects.all()))))
 
 
 # -- renditions -----------------------------------------------------------------------------

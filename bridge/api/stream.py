@@ -183,7 +183,7 @@ class TrackStreamView(APIView):
 
     def get(self, request, track_id: int):
         try:
-            track = Track.objects.select_related("library").get(pk=track_id)
+            track = Track.objects.playable().select_related("library").get(pk=track_id)
         except Track.DoesNotExist:
             raise NotFound(f"No track {track_id}.") from None
         return stream_file(request, track)

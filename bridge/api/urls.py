@@ -1,13 +1,20 @@
 """The REST API at ``/api/v1/``; its OpenAPI schema at ``schema/``, interactive docs at ``docs/``.
 
+The docs pages run under the site's Content-Security-Policy with one relaxation: Swagger UI
+and Redoc write inline styles, so their ``style-src`` allows them (scripts stay
+``'self'``: Swagger UI's start script is served from ``docs/?script``, and Redoc's
+template, ``templates/drf_spectacular/redoc.html``, loads nothing from other sites).
+
 Ids in paths are 1 to 18 digits (larger numbers are nobody's id and could not be stored);
 any other address under ``/api/v1/`` answers ``404`` in the API's error format.
 """
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -17,6 +24,7 @@ from common.errors import NotFound
 from . import catalogue, covers, libraries, trackers
 from .auth import TokenView
 from .context import ErrorSerializer, errors
+from .schema import SchemaView
 from .stream import AUDIO_TYPES, TrackStreamView
 
 
@@ -31,6 +39,8 @@ class IdConverter:
 
 
 register_converter(IdConverter, "id")
+
+docs_csp = csp_update({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})
 
 
 @extend_schema(exclude=True)
@@ -66,9 +76,9 @@ urlpatterns = [
     path("trackers/<str:tracker_id>/", trackers.TrackerDetailView.as_view(), name="api-tracker"),
     path("trackers/<str:tracker_id>/actions/", trackers.TrackerActionView.as_view(), name="api-tracker-actions"),
     # the schema and its docs (public: they describe the API, not its data)
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path("redoc/", docs_csp(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     path("", include("bridge.api.userdata_urls")),
     re_path(r"^.*$", no_such_endpoint),
 ]

@@ -39,7 +39,7 @@ def album_ids_for_list(kind: str, *, user, offset: int, size: int, from_year: in
                        to_year: int | None = None, library: int | None = None) -> list[int]:
     """Album ids for the getAlbumList types ``random``, ``highest``, ``frequent``, ``recent``,
     ``alphabeticalByArtist`` and ``byYear`` (``from_year`` > ``to_year`` lists newest first)."""
-    albums = _in_library(Album.objects.all(), library)
+    albums = _in_library(Album.objects.playable(), library)
     if kind == "random":
         return list(albums.order_by("?").values_list("id", flat=True)[:size])
     if kind == "alphabeticalByArtist":
@@ -59,7 +59,7 @@ def album_ids_for_list(kind: str, *, user, offset: int, size: int, from_year: in
 
 def track_page(*, offset: int, limit: int, genre: str | None = None, library: int | None = None) -> list[dict[str, Any]]:
     """A page of tracks in catalogue order (album, disc, number), of a genre (name, any case)."""
-    tracks = Track.objects.all()
+    tracks = Track.objects.playable()
     if genre is not None:
         tracks = tracks.filter(genres__name__iexact=genre)
     if library is not None:
@@ -70,7 +70,7 @@ def track_page(*, offset: int, limit: int, genre: str | None = None, library: in
 
 def random_track_ids(size: int, *, genre: str | None = None, from_year: int | None = None,
                      to_year: int | None = None, library: int | None = None) -> list[int]:
-    tracks = Track.objects.all()
+    tracks = Track.objects.playable()
     if genre:
         tracks = tracks.filter(genres__name__iexact=genre)
     if from_year is not None:
@@ -84,7 +84,7 @@ def random_track_ids(size: int, *, genre: str | None = None, from_year: int | No
 
 def lyrics_track(artist: str, title: str) -> int | None:
     """The id of a track with lyrics whose title (and artist, if given) match, any case."""
-    tracks = Track.objects.exclude(lyrics="").filter(title__iexact=title.strip())
+    tracks = Track.objects.playable().exclude(lyrics="").filter(title__iexact=title.strip())
     if artist.strip():
         tracks = tracks.filter(Q(artist_display__icontains=artist.strip()) | Q(album__album_artist__name__iexact=artist.strip()))
     return tracks.order_by("id").values_list("id", flat=True).first()
@@ -92,12 +92,10 @@ def lyrics_track(artist: str, title: str) -> int | None:
 
 def artist_cover(artist_id: int) -> CoverArt | None:
     """An artist's picture: the cover of their first album that has one (by year)."""
-    album = (Album.objects.filter(album_artist_id=artist_id, cover__isnull=False).select_related("cover")
+    album = (Album.objects.playable().filter(album_artist_id=artist_id, cover__isnull=False).select_related("cover")
              .order_by(F("year").asc(nulls_last=True), "sort_title", "id").first())
     return album.cover if album else None
 
 
 def track_count() -> int:
-    return Track.objects.count()
-
-
+    return Track.objects.playable().count()

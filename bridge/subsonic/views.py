@@ -13,6 +13,7 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from common.errors import BusError
@@ -101,11 +102,12 @@ def _unauthenticated() -> JsonResponse:
     return JsonResponse({"error": {"code": "unauthenticated", "message": "Log in first."}}, status=401)
 
 
+@never_cache
 def credentials_view(request: HttpRequest) -> HttpResponse:
     """``GET /rest/credentials``: the signed-in user's Subsonic credentials (the password in
     clear, the API key's first characters). ``POST`` (CSRF-protected, ``regenerate`` =
     ``password`` (default), ``api_key`` or ``both``, as form or JSON): new ones, returned
-    once in clear. ``DELETE``: revoke both."""
+    once in clear. ``DELETE``: revoke both. Every answer is ``Cache-Control: no-store``."""
     if not request.user.is_authenticated:
         return _unauthenticated()
     user = request.user

@@ -22,6 +22,13 @@ async function restLibraries() {
   }
 }
 
+/** The progress bar's fill; its width is set through the CSSOM (the page allows no style attributes). */
+function progressFill(pct) {
+  const fill = h("span");
+  fill.style.width = `${pct}%`;
+  return fill;
+}
+
 function fmtClock(ms) {
   return ms ? new Date(ms).toLocaleString() : "";
 }
@@ -44,7 +51,7 @@ export function librariesView(view) {
       h("div.lib-head",
         h("div", h("h2", lib?.name || `Library ${scan.library}`), lib?.root ? h("p.muted.small", lib.root) : null),
         h("span.status-badge", { class: `st-${s.status || "idle"}` }, s.status || "idle")),
-      active ? h("div.progress", { role: "progressbar", "aria-valuenow": pct, "aria-valuemin": 0, "aria-valuemax": 100 }, h("span", { style: `width:${pct}%` })) : null,
+      active ? h("div.progress", { role: "progressbar", "aria-valuenow": pct, "aria-valuemin": 0, "aria-valuemax": 100 }, progressFill(pct)) : null,
       h("p.scan-phase", active ? `Phase: ${s.phase || "starting"}` : s.finished_at ? `Last scan finished ${fmtClock(s.finished_at)}` : "Not scanned yet"),
       h("div.counters", COUNTERS.map(([k, label]) => h("span.counter", { dataset: { counter: k } }, h("strong", String(s[k] ?? 0)), " ", label))),
       s.message ? h("p.muted.small.scan-message", s.message) : null,

@@ -15,7 +15,10 @@ const el = {
   play: $("pb-play"), prev: $("pb-prev"), next: $("pb-next"), shuffle: $("pb-shuffle"), repeat: $("pb-repeat"),
   seek: $("pb-seek"), pos: $("pb-pos"), dur: $("pb-dur"), volume: $("pb-volume"), bar: $("playerbar"),
 };
-const nowStyle = document.head.appendChild(document.createElement("style"));
+// The playing track's rows, wherever a view shows them: one rule in a constructed style sheet
+// (the page's Content-Security-Policy allows no inline <style> elements).
+const nowStyle = new CSSStyleSheet();
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, nowStyle];
 const REPEAT_NEXT = { off: "all", all: "one", one: "off" };
 let watched = null;
 let stopWatch = null;
@@ -50,7 +53,7 @@ function render() {
     shownTrack = trackId;
     showTrack(trackId);
     // Highlight the playing track wherever it is listed, whenever a view renders it.
-    nowStyle.textContent = trackId === null ? "" : `.track-row[data-track="${Number(trackId)}"] .tr-title { color: var(--accent); font-weight: 600; }`;
+    nowStyle.replaceSync(trackId === null ? "" : `.track-row[data-track="${Number(trackId)}"] .tr-title { color: var(--accent); font-weight: 600; }`);
   }
   tick();
 }

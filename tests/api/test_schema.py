@@ -66,6 +66,40 @@ def test_the_schema_and_docs_are_public(anon):
     assert anon.get("/api/v1/redoc/").status_code == 200
 
 
+@pytest.fixture
+def schema_generations(monkeypatch):
+    """How many times the schema is generated: the generator still runs, and is counted."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from bridge.api.schema import SchemaView
+
+    monkeypatch.setattr(SchemaView, "rendered", {})  # this test starts with a cold process cache
+    calls = []
+    original = SchemaGenerator.get_schema
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counted)
+    return calls
+
+
+def test_the_schema_is_generated_once_per_process_and_format(anon, schema_generations):
+    first = anon.get("/api/v1/schema/")
+    second = anon.get("/api/v1/schema/")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and first.content.startswith(b"openapi: 3")
+    assert first["Content-Type"] == second["Content-Type"]
+    assert len(schema_generations) == 1
+    as_json = [anon.get("/api/v1/schema/?format=json"), anon.get("/api/v1/schema/", HTTP_ACCEPT="application/json; indent=0")]
+    assert as_json[0].content == as_json[1].content and as_json[0].json()["openapi"].startswith("3")
+    assert len(schema_generations) == 2
+    for lang in ("xx", "de", "en"):  # one language: callers cannot add entries
+        assert anon.get(f"/api/v1/schema/?lang={lang}").content == first.content
+    assert len(schema_generations) == 2
+
+
 def test_the_docs_load_their_assets_from_this_server():
     pytest.importorskip("drf_spectacular_sidecar", reason="drf-spectacular-sidecar is not installed: the docs use a CDN")
     from django.test import Client

@@ -29,6 +29,7 @@ def test_serve_scaled_refuses_without_redis(tmp_path):
 @pytest.mark.skipif(not (POSTGRES_URL and REDIS_URL), reason="DATABASE_URL (PostgreSQL) and REDIS_URL are not both set")
 def test_serve_scaled_runs_two_bridges_two_workers_and_the_orchestrator(tmp_path):
     stack = Stack(POSTGRES_URL, REDIS_URL, tmp_path).create()
+    staff_token = stack.make_users("root", staff=True)["root"]  # /healthz names the worker to staff only
     port = free_port()
     while True:  # P and P+1 both free
         try:
@@ -48,7 +49,9 @@ def test_serve_scaled_runs_two_bridges_two_workers_and_the_orchestrator(tmp_path
             deadline = time.monotonic() + 45
             while True:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{bridge_port}/healthz", timeout=10) as response:
+                    request = urllib.request.Request(f"http://127.0.0.1:{bridge_port}/healthz",
+                                                     headers={"Authorization": f"Token {staff_token}"})
+                    with urllib.request.urlopen(request, timeout=10) as response:
                         body = __import__("json").loads(response.read())
                         handlers.add(body["checks"]["worker"]["handled_by"])
                         break

@@ -237,6 +237,16 @@ out["capped_page"] = artists("bj", limit=1, offset=2)
 search.RANKED_MATCHES = search.COUNT_LIMIT = 2000
 out["tracks"] = [t["title"] for t in selectors.search("bjork")["tracks"]["items"]]
 out["albums"] = [a["title"] for a in selectors.search("homo bjö")["albums"]["items"]]
+hidden = f.library("Hidden", enabled=False)
+f.track("Jógaland", f.album("Homogenic Demos", bjork), number=1, lib=hidden)
+def titles():
+    tracks, albums = selectors.search("jóga")["tracks"], selectors.search("homo")["albums"]
+    return {"tracks": [t["title"] for t in tracks["items"]], "albums": [a["title"] for a in albums["items"]],
+            "totals": [tracks["total"], albums["total"]]}
+out["hidden"] = {"ranked": titles()}
+search.RANKED_MATCHES = 0  # every match "broad": the catalogue-order query
+out["hidden"]["broad"] = titles()
+search.RANKED_MATCHES = 2000
 errors = []
 for q in SYNTAX:
     try:
@@ -307,3 +317,7 @@ class TestPostgres:
     def test_albums_and_tracks(self, pg):
         assert pg["tracks"] == ["Jóga"]
         assert pg["albums"] == ["Homogenic"]
+
+    def test_a_disabled_librarys_tracks_and_albums_are_not_found(self, pg):
+        expected = {"tracks": ["Jóga"], "albums": ["Homogenic"], "totals": [1, 1]}
+        assert pg["hidden"] == {"ranked": expected, "broad": expected}

@@ -388,6 +388,42 @@ def test_missing_or_empty_root_fails_without_emptying_the_catalogue(library, mus
     assert Track.objects.count() == 40
 
 
+def test_scan_messages_readers_see_name_no_filesystem_path_while_the_run_keeps_it(library, music, tmp_path,
+                                                                                     monkeypatch, make_user, token_for):
+    """The library's scan tracker is read by every user: its messages name the library, not
+    its folder, and paths inside it are relative; the ScanRun (staff only) keeps them whole."""
+    from rest_framework.test import APIClient
+
+    from tracker.models import Tracker
+
+    root, _ = music
+    os.rename(root, tmp_path / "unmounted")
+    run = scan(library)
+    tracker = Tracker.objects.get(kind="library.scan", key=str(library.pk))
+    assert str(root) in run.message
+    assert str(root) not in tracker.state["message"] and str(tmp_path) not in tracker.state["message"]
+    assert tracker.state["message"] == 'The library folder "Music" does not exist or is not a folder.'
+    os.rename(tmp_path / "unmounted", root)
+
+    def fail(self):  # an unexpected error naming a file inside the library, and one outside
+        raise OSError(5, "Input/output error", str(root / "Album" / "01.flac"))
+
+    monkeypatch.setattr(scanner.Scanner, "_scan", fail)
+    run = scan(library)
+    tracker.refresh_from_db()
+    assert str(root / "Album" / "01.flac") in run.message
+    assert tracker.state["message"] == "OSError: [Errno 5] Input/output error: 'Album/01.flac'"
+    monkeypatch.setattr(scanner.Scanner, "_scan", lambda self: (_ for _ in ()).throw(OSError(f"cannot read {tmp_path}/x")))
+    scan(library)
+    tracker.refresh_from_db()
+    assert str(tmp_path) not in tracker.state["message"] and "cannot read" in tracker.state["message"]
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(make_user('bob'))}")
+    listed = client.get("/api/v1/trackers/").content.decode()
+    assert "library.scan" in listed and str(tmp_path) not in listed
+
+
 # --------------------------------------------------------------------------- cancel and lease
 
 

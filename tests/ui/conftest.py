@@ -5,7 +5,9 @@ process in the embedded mode (a temporary DATA_DIR and SQLite database, no Redis
 the orchestrator (``manage.py qcluster``) beside it for scans, on a generated sample
 library. The tests skip, saying why, when Chromium or Playwright is missing.
 
-A failing test saves a screenshot of every page it opened in ``test-artifacts/``.
+A failing test saves a screenshot of every page it opened in ``test-artifacts/``. Every
+page records the Content-Security-Policy violations it reports (``page.csp_violations``),
+and a test whose pages reported any fails.
 """
 from __future__ import annotations
 
@@ -220,6 +222,11 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
+# Reports every Content-Security-Policy violation of a page (and of its later navigations).
+CSP_LISTENER = """document.addEventListener('securitypolicyviolation', (e) =>
+  window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} at ${e.documentURI}`));"""
+
+
 class Pages:
     """Opens logged-in pages, one browser context (a separate device) each."""
 
@@ -236,8 +243,12 @@ class Pages:
             # The device name lives in localStorage; set it before the app reads it.
             context.add_init_script(f"if (!localStorage.getItem('deviceName')) localStorage.setItem('deviceName', {device!r});")
         self.contexts.append(context)
+        violations: list[str] = []
+        context.expose_function("__cspViolation", lambda text: violations.append(text))
+        context.add_init_script(CSP_LISTENER)
         page = context.new_page()
         page.errors = []
+        page.csp_violations = violations
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         self.pages.append(page)
         if login:
@@ -251,6 +262,9 @@ class Pages:
         page.click("button[type=submit]")
         page.wait_for_selector("#conn[data-status=open]")
         page.wait_for_function("() => !document.getElementById('device-name').textContent.includes('…')")
+
+    def csp_violations(self) -> list[str]:
+        return [violation for page in self.pages for violation in page.csp_violations]
 
     def close(self, failed_name: str | None) -> None:
         if failed_name:
@@ -270,11 +284,13 @@ def pages(browser, server, request):
     yield opened
     report = getattr(request.node, "rep_call", None)
     failed = report is not None and report.failed
-    opened.close(request.node.name if failed else None)
+    violations = [] if getattr(request.node, "expects_csp_violations", False) else opened.csp_violations()
+    opened.close(request.node.name if failed or violations else None)
     if failed:
         ARTIFACTS.mkdir(exist_ok=True)
         for name in ("bridge", "orchestrator"):
             (ARTIFACTS / f"{request.node.name}-{name}.log").write_text(server.log(name))
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 # -- helpers the tests share ------------------------------------------------------------------

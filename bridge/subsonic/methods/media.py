@@ -29,7 +29,7 @@ _TAG = re.compile(r"^\[([a-zA-Z#]+):(.*)\]\s*$")
 
 def _track(call: Call) -> Track:
     pk = ids.parse(call.params.required("id"), ids.TRACK)
-    track = Track.objects.select_related("library").filter(pk=pk).first()
+    track = Track.objects.playable().select_related("library").filter(pk=pk).first()
     if track is None:
         raise NotFoundError(f"No song {call.params.get('id')!r}.")
     return track
