@@ -291,7 +291,7 @@ CHANNELS_PREFIX = env_str("CHANNELS_PREFIX", "asgi")
 # Two layer aliases in the scaled mode: ``default`` is the pub/sub layer (groups,
 # broadcasts, each connection's own channel, RPC replies: fast and lossless under load),
 # ``worker`` the core layer, whose named channels are shared queues that several
-# ``runworker`` processes consume competitively. See ARCHITECTURE.md for the measurements.
+# ``runworker`` processes consume competitively. See docs/architecture.md for the measurements.
 if SCALED:
     CHANNEL_LAYERS = {
         "default": {
