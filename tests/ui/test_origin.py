@@ -55,6 +55,7 @@ def test_a_page_on_another_port_gets_no_welcome(pages, server, other_port_site):
     assert own["frames"][0]["payload"]["user"]["username"] == "bob"
     # ... but from a page on another port of the same host, in the same browser, it is refused.
     other = pages.contexts[-1].new_page()
+    other.csp_violations = []  # another site's page: the context's listener reports to the first page
     pages.pages.append(other)
     other.goto(other_port_site)
     heard = other.evaluate("() => window.heard")
