@@ -67,6 +67,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from common import groups
 from common.clients import ReplyInbox, get_queue_client
 from common.envelope import BUS_ACCESS, BUS_EVENT, encode, error_frame, event_frame, reply_frame
 from common.errors import BadRequest, BusError, Internal, RateLimited, TooLarge
@@ -117,12 +118,9 @@ def max_pending_events() -> int:
     return max(1, int(settings.WS_MAX_PENDING_EVENTS))
 
 
-def group_for_user(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
-GROUP_EVERYONE = "users"
-GROUP_STAFF = "staff"
+group_for_user = groups.user_group  # kept: tests and tools name it here
+GROUP_EVERYONE = groups.EVERYONE
+GROUP_STAFF = groups.STAFF
 
 
 # -- the bus monitor --------------------------------------------------------------------------
@@ -782,9 +780,7 @@ class BusConsumer(AsyncWebsocketConsumer):
         from common.clients import run_sync
         from tracker import access
         from tracker.events import SUBSCRIPTION_REVOKED
-        from tracker.store import group_name
-
-        prefix = group_name("")
+        prefix = groups.TRACKER_PREFIX
         async with self.access_lock:
             if not self.ready or self.closing:
                 return

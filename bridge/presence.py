@@ -39,6 +39,7 @@ from typing import Annotated, Any
 from django.conf import settings
 from pydantic import StringConstraints
 
+from common import groups
 from common.bounds import TrackerId
 from common.registry import RunsOn, Schema, registry
 
@@ -406,7 +407,7 @@ async def _announce(tracker: str, online: bool) -> None:
         payload = {"tracker": tracker, "online": online, "connections": connections, "last_seen": last_seen}
         client = get_broadcast_client()
         for user_id in users:
-            await client.broadcast(f"user.{user_id}", PRESENCE_EVENT.name, payload)
+            await client.broadcast(groups.user_group(user_id), PRESENCE_EVENT.name, payload)
     except Exception:
         logger.warning("could not announce presence of %s", tracker, exc_info=True)
 

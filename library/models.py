@@ -13,7 +13,7 @@ plain fields rather than ``save()`` logic.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models.expressions import RawSQL
 
 
@@ -79,15 +79,30 @@ class Artist(models.Model):
 
 
 class AlbumQuerySet(models.QuerySet):
-    def playable(self) -> "AlbumQuerySet":
-        """All albums but those whose every track is in a disabled library."""
+    def playable(self, any_disabled: bool | None = None) -> "AlbumQuerySet":
+        """All albums but those whose every track is in a disabled library (``any_disabled``:
+        ``any_library_disabled()`` when the caller has just asked it)."""
+        if not (any_library_disabled(self.db) if any_disabled is None else any_disabled):
+            return self
         return self.exclude(pk__in=RawSQL(hidden_album_ids(), ()))
 
 
 class TrackQuerySet(models.QuerySet):
-    def playable(self) -> "TrackQuerySet":
-        """The tracks of enabled libraries."""
+    def playable(self, any_disabled: bool | None = None) -> "TrackQuerySet":
+        """The tracks of enabled libraries (``any_disabled`` as for albums)."""
+        if not (any_library_disabled(self.db) if any_disabled is None else any_disabled):
+            return self
         return self.exclude(pk__in=RawSQL(hidden_track_ids(), ()))
+
+
+def any_library_disabled(using: str = "default") -> bool:
+    """Whether any library is disabled, asked when a query is built. Usually none is, and then
+    nothing is hidden and the query leaves the filter out: even empty, it made an album page
+    0.9 ms slower at 100,000 tracks on SQLite (``bench api``), where this costs a few
+    microseconds (the table holds a handful of rows)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM library_library WHERE NOT enabled LIMIT 1")
+        return cursor.fetchone() is not None
 
 
 # Both subqueries start from the libraries (``CROSS JOIN`` keeps SQLite to that order) and

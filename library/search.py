@@ -146,10 +146,10 @@ def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, using: str
 def _hidden(kind: str, using: str) -> tuple[str, tuple]:
     """SQL (and its parameters) for the ids of ``kind`` rows nobody may see; ``("", ())``
     for artists. Used as ``id NOT IN (...)``."""
-    from .models import hidden_album_ids, hidden_track_ids
+    from .models import any_library_disabled, hidden_album_ids, hidden_track_ids
 
     subquery = {"track": hidden_track_ids, "album": hidden_album_ids}.get(kind)
-    return (subquery(), ()) if subquery else ("", ())
+    return (subquery(), ()) if subquery and any_library_disabled(using) else ("", ())
 
 
 def _counted(counted: int) -> tuple[int, bool]:

@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from common.errors import InvalidPayload, NotFound
 
 from . import search as search_index
-from .models import Album, Artist, Genre, Track, TrackArtist
+from .models import Album, Artist, Genre, Track, TrackArtist, any_library_disabled
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -325,10 +325,11 @@ def album_list(
 
 def album_get(album_id: int) -> dict[str, Any]:
     """An album with its ``tracks`` in disc and track order."""
-    found = _album_dicts(Album.objects.playable().filter(pk=album_id), "musicbrainz_id")
+    hiding = any_library_disabled()
+    found = _album_dicts(Album.objects.playable(hiding).filter(pk=album_id), "musicbrainz_id")
     if not found:
         raise NotFound(f"No album with id {album_id}.")
-    tracks = Track.objects.playable().filter(album_id=album_id).order_by(
+    tracks = Track.objects.playable(hiding).filter(album_id=album_id).order_by(
         F("disc_number").asc(nulls_first=True), F("track_number").asc(nulls_last=True), "sort_title", "id"
     )
     return {**found[0], "tracks": _track_dicts(tracks)}

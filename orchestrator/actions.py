@@ -19,13 +19,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
-from common import bounds
+from common import bounds, groups
 from common.messages import Message
 from common.registry import Permission, Schema, registry
 
 logger = logging.getLogger(__name__)
 
-GROUP_STAFF = "staff"  # bridge.consumers.GROUP_STAFF: every staff connection joins it
+GROUP_STAFF = groups.STAFF
 
 LibraryId = bounds.Id
 Text = Annotated[str, StringConstraints(max_length=2000)]

@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
+from common import groups
 from common.clients import get_broadcast_client
 from common.errors import Forbidden, NotFound
 from common.messages import Context
@@ -47,12 +48,10 @@ def announce(user_ids: Iterable[Any], reason: str) -> None:
         return
 
     def send() -> None:
-        from bridge.consumers import group_for_user
-
         client = get_broadcast_client()
         for user_id in users:
             try:
-                client.access_changed_sync(group_for_user(user_id), reason)
+                client.access_changed_sync(groups.user_group(user_id), reason)
             except Exception:
                 logger.exception("could not announce an access change to user %s", user_id)
 

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from common.bounds import MAX_INT
+from common import groups
 from common.clients import get_broadcast_client
 from common.errors import ERRORS, Conflict, InvalidPayload, NotFound, UnknownAction
 from worker.actions import process_id
@@ -39,8 +40,7 @@ logger = logging.getLogger(__name__)
 CONTEXT_KEYS = ("via", "connection", "device", "trace_id", "username")
 
 
-def group_name(tracker_id: Any) -> str:
-    return f"tracker.{tracker_id}"
+group_name = groups.tracker_group
 
 
 def now_ms() -> int:

@@ -6,6 +6,7 @@ import socket
 
 from django.conf import settings
 
+from common import groups
 from common.clients import get_broadcast_client
 from common.messages import Message
 from common.registry import Empty, Permission, Schema, registry
@@ -13,7 +14,7 @@ from common.registry import Empty, Permission, Schema, registry
 from pydantic import Field
 
 # The groups every connection joins, by audience.
-GROUP_EVERYONE = "users"
+GROUP_EVERYONE = groups.EVERYONE
 
 
 def process_id() -> str:
