@@ -192,6 +192,8 @@ INSTALLED_APPS = [
     "orchestrator",
     "tracker",
     "library",
+    # `manage.py bench` (development tools; no models)
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from tests.events import EventWaiter
+from devtools.wsclient import EventWaiter
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.api import bench
+from devtools.bench import api as bench
 from library import selectors
 from library.models import Album, Artist, Track, TrackArtist
 

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.integration.stack import ROOT, EmbeddedServer, free_port
+from devtools.deploy import ROOT, EmbeddedServer, free_port
 
 SECRETS = {"p": "clear-password-1", "t": None, "s": "saltysalt42", "apiKey": "api-key-secret-value"}
 

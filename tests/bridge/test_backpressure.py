@@ -20,11 +20,11 @@ import pytest
 from channels.layers import get_channel_layer
 
 from bridge import consumers
-from bridge.bench import make_tracks
+from devtools.bench.fanout import make_tracks
 from bridge.consumers import BusConsumer
 from common import clients
-from tests.integration.stack import EmbeddedServer
-from tests.integration.wsclient import RawWebSocket, WsClient
+from devtools.deploy import EmbeddedServer
+from devtools.wsclient import RawWebSocket, WsClient
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 
 from common.legacy import LEGACY_NAMES
 from common.registry import registry
-from tests.integration.stack import EmbeddedServer
-from tests.integration.wsclient import RawWebSocket, WsClient
+from devtools.deploy import EmbeddedServer
+from devtools.wsclient import RawWebSocket, WsClient
 
 MAX_FRAME = 65536  # WS_MAX_FRAME_BYTES (default)
 DOCUMENTED_CLOSES = {4429}  # the only close valid frames can earn

@@ -15,8 +15,8 @@ import time
 import pytest
 import websockets
 
-from tests.integration.stack import EmbeddedServer
-from tests.integration.wsclient import RawWebSocket, WsClient
+from devtools.deploy import EmbeddedServer
+from devtools.wsclient import RawWebSocket, WsClient
 
 
 @pytest.fixture(scope="module")

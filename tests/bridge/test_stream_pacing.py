@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from bridge.api.stream_bench import Bridge
+from devtools.bench.streams import Bridge
 
 SIZE = 16 * 1000 * 1000  # several times what the kernel's socket buffers hold on loopback
 STALL = 2.0
@@ -69,7 +69,7 @@ def test_a_reader_that_reads_nothing_is_dropped_and_its_file_closed(bridge):
             pass  # the bridge aborted the connection
         sock.close()
         assert received < SIZE  # cut off, not served
-    assert bridge.log.count("dropped a client that read nothing") == 10
+    assert bridge.log().count("dropped a client that read nothing") == 10
 
 
 def test_a_slow_reader_gets_the_whole_file_intact(bridge):

@@ -13,7 +13,7 @@ import json
 import pytest
 import websockets
 
-from .wsclient import WsClient
+from devtools.wsclient import WsClient
 
 pytestmark = pytest.mark.integration
 

@@ -19,11 +19,11 @@ import time
 import pytest
 import websockets
 
-from bridge.bench import make_tracks
+from devtools.bench.fanout import make_tracks
 from tests.services import POSTGRES_URL, REDIS_URL
 
 from .resync import Disconnected, SyncClient, report
-from .stack import Stack
+from devtools.deploy import Stack
 
 pytestmark = [
     pytest.mark.integration,
@@ -235,7 +235,7 @@ def socket_ports(pid: int) -> set[int]:
 async def test_worker_killed_mid_request_in_flight_times_out_and_the_other_serves(stack, show):
     import psycopg
 
-    from .stack import with_database
+    from devtools.deploy import with_database
 
     # Four requests: each worker runs up to six handlers at once (its thread pool), so all
     # four are inside a worker, in flight, while the row locks hold them.

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from bridge.bench import make_tracks
+from devtools.bench.fanout import make_tracks
 
-from .wsclient import WsClient
+from devtools.wsclient import WsClient
 
 pytestmark = pytest.mark.integration
 

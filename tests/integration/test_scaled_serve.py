@@ -13,7 +13,7 @@ import pytest
 
 from tests.services import POSTGRES_URL, REDIS_URL
 
-from .stack import ROOT, Stack, free_port
+from devtools.deploy import ROOT, Stack, free_port
 
 
 def test_serve_scaled_refuses_without_redis(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 from tests.services import POSTGRES_URL, REDIS_URL
 
-from .stack import Stack
+from devtools.deploy import Stack
 
 pytestmark = pytest.mark.integration
 

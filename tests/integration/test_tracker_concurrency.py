@@ -8,7 +8,7 @@ import pytest
 
 from tests.services import POSTGRES_URL, REDIS_URL
 
-from .stack import ROOT, Stack
+from devtools.deploy import ROOT, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not (POSTGRES_URL and REDIS_URL), reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL")]
 

@@ -1,7 +1,7 @@
 """The search index: word prefixes, any case and accents, safe with any input, kept in step by triggers.
 
 The SQLite tests run in-process; the PostgreSQL ones migrate a throwaway database in a
-``manage.py shell`` subprocess (``tests.integration.stack.Stack``) and assert on what it prints.
+``manage.py shell`` subprocess (``devtools.deploy.Stack``) and assert on what it prints.
 """
 from __future__ import annotations
 
@@ -270,7 +270,7 @@ print("RESULT=" + json.dumps(out))
 def pg(tmp_path_factory):
     if not (POSTGRES_URL and REDIS_URL):
         pytest.skip("DATABASE_URL (PostgreSQL) and REDIS_URL are not both set: the PostgreSQL search tests need them")
-    from tests.integration.stack import Stack
+    from devtools.deploy import Stack
 
     stack = Stack(POSTGRES_URL, REDIS_URL, tmp_path_factory.mktemp("pgsearch")).create()
     try:

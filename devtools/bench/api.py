@@ -1,8 +1,7 @@
 """REST API latency against the bare selectors (``manage.py bench api --tracks N``).
 
 For SQLite and, with ``--postgres URL`` (default: ``DATABASE_URL`` when it names
-PostgreSQL), for PostgreSQL, each on a fresh throwaway database (``tracker.bench``'s
-``Deployment``), it:
+PostgreSQL), for PostgreSQL, each on a fresh throwaway database (``devtools.deploy``), it:
 
 1. builds a catalogue of N tracks directly in the database with ``bulk_create`` (N/100
    artists, N/10 albums, 40 genres; sort and search keys from ``library.text``; the search
@@ -29,11 +28,13 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
+
+from devtools import deploy
+from devtools.stats import percentile
 
 OPERATIONS = ("album list", "album detail", "search", "track detail")
 SYLLABLES = ("ka", "lo", "mi", "ra", "ven", "tor", "sil", "an", "dor", "el", "fin", "gar", "hol", "is", "jun",
@@ -275,29 +276,13 @@ def measure_http(port: int, info: dict[str, Any], requests: int, seed: int, part
 # -- the command --------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
 def _postgres(url: str):
-    import psycopg
-
-    from tracker.bench import Deployment, base_env
-
-    name = f"bench_api_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(url)
-    env = base_env(tempfile.mkdtemp(prefix="bench-api-"))
-    env["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
-    return Deployment("PostgreSQL (embedded mode: in-memory layer, inline worker)", env, url, name)
+    return deploy.postgres_deployment(url, label="PostgreSQL (embedded mode: in-memory layer, inline worker)",
+                                      prefix="bench-api-", db_prefix="bench_api_")
 
 
 def _sqlite():
-    from tracker.bench import Deployment, base_env
-
-    return Deployment("SQLite (embedded mode)", base_env(tempfile.mkdtemp(prefix="bench-api-")))
+    return deploy.sqlite_deployment("SQLite (embedded mode)", prefix="bench-api-")
 
 
 def _persistent_connections(deployment, seconds: int) -> None:
@@ -344,7 +329,7 @@ def run(options: dict[str, Any], out) -> None:
             if options["conn_max_age"] is not None:
                 _persistent_connections(deployment, options["conn_max_age"])
                 out.write(f"the HTTP server runs with CONN_MAX_AGE={options['conn_max_age']} (persistent connections)\n")
-            port = deployment.start(scaled=False)
+            port = deployment.start_servers(bridges=1)[0]
             rounds = max(1, options["rounds"])
             local = {op: {"selector": [], "client": []} for op in OPERATIONS}
             over_http: dict[str, list[float]] = {op: [] for op in (*OPERATIONS, FLOOR)}

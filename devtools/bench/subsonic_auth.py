@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
 
 
 def _time(call, params) -> float:
-    from .responses import SubsonicError
+    from bridge.subsonic.responses import SubsonicError
 
     started = time.perf_counter()
     try:
@@ -35,8 +35,8 @@ def run(options: dict[str, Any], out) -> None:
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from . import credentials
-    from .auth import _authenticate
+    from bridge.subsonic import credentials
+    from bridge.subsonic.auth import _authenticate
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)

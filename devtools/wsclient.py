@@ -1,4 +1,11 @@
-"""WebSocket clients speaking the envelope: ``WsClient`` (the ``websockets`` library) and ``RawWebSocket``."""
+"""WebSocket clients speaking the envelope, for the tests and the benchmarks.
+
+- ``connect`` and ``call``: a ``websockets`` connection signed in with an API token, and one
+  request answered (events in between dropped): what the benchmarks drive;
+- ``WsClient``: the same connection for tests, keeping the events it meets (``event``);
+- ``RawWebSocket``: a bare client on a plain socket, for what well-behaved libraries won't do;
+- ``frame``: one client frame, also written by the fan-out benchmark's minimal client.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +15,65 @@ import json
 import os
 import struct
 
-import websockets
 
-from tests.events import EventWaiter
+def frame(opcode: int, payload: bytes, *, fin: bool = True, mask: bool = True, length: int | None = None) -> bytes:
+    """One WebSocket frame as a client sends it (masked unless told); ``length`` may lie."""
+    length = len(payload) if length is None else length
+    header = bytes([(0x80 if fin else 0) | opcode])
+    mask_bit = 0x80 if mask else 0
+    if length < 126:
+        header += bytes([mask_bit | length])
+    elif length < 65536:
+        header += bytes([mask_bit | 126]) + struct.pack("!H", length)
+    else:
+        header += bytes([mask_bit | 127]) + struct.pack("!Q", length)
+    if mask:
+        key = os.urandom(4)
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+        header += key
+    return header + payload
+
+
+async def connect(url: str, token: str, **options):
+    """A ``websockets`` connection signed in with ``token`` (``options`` go to ``websockets.connect``),
+    and the welcome frame."""
+    import websockets
+
+    connection = await websockets.connect(url, additional_headers={"Authorization": f"Token {token}"}, **options)
+    welcome = json.loads(await asyncio.wait_for(connection.recv(), 10))
+    return connection, welcome
+
+
+async def call(connection, request_id, action: str, payload: dict) -> dict:
+    """Send one request; its reply (the frames before it are dropped)."""
+    await connection.send(json.dumps({"id": request_id, "action": action, "payload": payload}))
+    while True:
+        reply = json.loads(await connection.recv())
+        if reply.get("id") == request_id:
+            return reply
+
+
+class EventWaiter:
+    """Mixin: needs ``self.events`` (frames set aside) and ``async receive(timeout)``."""
+
+    events: list[dict]
+    default_timeout: float = 5
+
+    async def event(self, name: str, timeout: float | None = None, **match) -> dict:
+        """The first event called ``name`` whose payload has the ``match`` values; others are kept."""
+        timeout = self.default_timeout if timeout is None else timeout
+
+        def wanted(frame: dict) -> bool:
+            return frame.get("event") == name and all(frame["payload"].get(k) == v for k, v in match.items())
+
+        for index, frame in enumerate(self.events):
+            if wanted(frame):
+                return self.events.pop(index)
+        while True:
+            frame = await self.receive(timeout)
+            if wanted(frame):
+                return frame
+            self.events.append(frame)
 
 
 class WsClient(EventWaiter):
@@ -25,8 +88,7 @@ class WsClient(EventWaiter):
         self.welcome: dict | None = None
 
     async def __aenter__(self) -> "WsClient":
-        self.connection = await websockets.connect(self.url, additional_headers={"Authorization": f"Token {self.token}"})
-        self.welcome = json.loads(await asyncio.wait_for(self.connection.recv(), 10))
+        self.connection, self.welcome = await connect(self.url, self.token)
         assert self.welcome["event"] == "system.session.welcome", self.welcome
         return self
 
@@ -79,20 +141,7 @@ class RawWebSocket:
         self.close_code: int | None = None
 
     def send_frame(self, opcode: int, payload: bytes, *, fin: bool = True, mask: bool = True, length: int | None = None) -> None:
-        length = len(payload) if length is None else length
-        header = bytes([(0x80 if fin else 0) | opcode])
-        mask_bit = 0x80 if mask else 0
-        if length < 126:
-            header += bytes([mask_bit | length])
-        elif length < 65536:
-            header += bytes([mask_bit | 126]) + struct.pack("!H", length)
-        else:
-            header += bytes([mask_bit | 127]) + struct.pack("!Q", length)
-        if mask:
-            key = os.urandom(4)
-            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-            header += key
-        self.sock.sendall(header + payload)
+        self.sock.sendall(frame(opcode, payload, fin=fin, mask=mask, length=length))
 
     def send_text(self, text: str) -> None:
         self.send_frame(0x1, text.encode("utf-8", "surrogatepass"))

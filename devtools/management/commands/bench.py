@@ -1,24 +1,11 @@
-"""``manage.py bench <name>``: benchmarks that print figures.
-
-Each benchmark is a module with ``add_arguments(parser)`` and ``run(options, out)``,
-listed in ``BENCHMARKS``. They measure a baseline in the same run and print ratios
-against it, since the machine they run on is noisy.
-"""
+"""``manage.py bench <name>``: the benchmarks of ``devtools.bench``, which print figures."""
 from __future__ import annotations
 
 import importlib
 
 from django.core.management.base import BaseCommand
 
-BENCHMARKS = {
-    "trackers": "tracker.bench",
-    "scan": "orchestrator.bench",
-    "api": "bridge.api.bench",
-    "fanout": "bridge.bench",
-    "rpc": "bridge.bench",
-    "subsonic-auth": "bridge.subsonic.bench",
-    "streams": "bridge.api.stream_bench",
-}
+from devtools.bench import BENCHMARKS
 
 
 class Command(BaseCommand):

@@ -34,21 +34,18 @@ Django handler.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import multiprocessing
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
-from pathlib import Path
 
-from django.conf import settings
-
-ROOT = Path(settings.BASE_DIR)
+from devtools.deploy import postgres_deployment
+from devtools.stats import percentile
+from devtools.wsclient import call, connect, frame
 
 
 def add_arguments(parser) -> None:
@@ -68,13 +65,6 @@ def add_arguments(parser) -> None:
         parser.add_argument("--seconds", type=float, default=10.0, help="length of each run (default 10)")
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
 def raise_fd_limit() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -86,8 +76,6 @@ def raise_fd_limit() -> int:
 
 
 def deploy(options: dict, out):
-    from tracker.bench import postgres_deployment
-
     postgres, redis = options["postgres"], options["redis"]
     if not (postgres.startswith(("postgres://", "postgresql://")) and redis):
         out.write("This benchmark needs the scaled mode: give --postgres and --redis (or DATABASE_URL and REDIS_URL).\n")
@@ -100,37 +88,9 @@ def deploy(options: dict, out):
     return deployment
 
 
-def start_servers(deployment, bridges: int, workers: int) -> list[int]:
-    from tracker.bench import free_port
-
-    log = open(Path(deployment.env["DATA_DIR"]) / "server.log", "ab")
-    ports = []
-    for _ in range(bridges):
-        port = free_port()
-        ports.append(port)
-        deployment.processes.append(subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mediaproject.asgi:application"],
-            cwd=ROOT, env=deployment.env, stdout=log, stderr=log))
-    for _ in range(workers):
-        deployment.processes.append(subprocess.Popen([sys.executable, "manage.py", "runworker", "worker"], cwd=ROOT,
-                                                     env=deployment.env, stdout=log, stderr=log))
-    for port in ports:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
-                    if response.status == 200:
-                        break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"bridge on {port} did not become healthy")
-            time.sleep(0.3)
-    return ports
-
-
 def make_tracks(deployment, count: int) -> list[int]:
     """The ids of ``count`` generated tracks (queues take only tracks that exist)."""
-    code = ("import json; from bridge.api.bench import build; from library.models import Track;"
+    code = ("import json; from devtools.bench.api import build; from library.models import Track;"
             f"build({count}, 1); print('TRACKS=' + json.dumps(list(Track.objects.order_by('id').values_list('id', flat=True))))")
     output = deployment.manage("shell", "-c", code)
     return json.loads(next(line[7:] for line in output.splitlines() if line.startswith("TRACKS=")))
@@ -169,7 +129,7 @@ class _Client(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        key = __import__("base64").b64encode(os.urandom(16)).decode()
+        key = base64.b64encode(os.urandom(16)).decode()
         transport.write((f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                          f"Authorization: Token {self.token}\r\n\r\n").encode())
@@ -224,11 +184,7 @@ class _Client(asyncio.Protocol):
             self.notices += 1
 
     def send(self, opcode: int, payload: bytes) -> None:
-        mask = os.urandom(4)
-        length = len(payload)
-        header = bytes([0x80 | opcode]) + (bytes([0x80 | length]) if length < 126 else bytes([0x80 | 126]) + length.to_bytes(2, "big"))
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.transport.write(header + mask + masked)
+        self.transport.write(frame(opcode, payload))
 
     async def request(self, request_id: int, action: str, payload: dict) -> dict:
         future = asyncio.get_running_loop().create_future()
@@ -359,27 +315,14 @@ def show(out, result: dict) -> None:
 
 
 async def _open_sender(url: str, token: str):
-    import websockets
-
-    ws = await websockets.connect(url, additional_headers={"Authorization": f"Token {token}"}, max_queue=None,
-                                  compression=None, max_size=None)
-    await ws.recv()
-    return ws
-
-
-async def _call(ws, request_id, action, payload):
-    await ws.send(json.dumps({"id": request_id, "action": action, "payload": payload}))
-    while True:
-        frame = json.loads(await ws.recv())
-        if frame.get("id") == request_id:
-            return frame
+    return (await connect(url, token, max_queue=None, compression=None, max_size=None))[0]
 
 
 async def _register(url: str, token: str, tracks: list[int]) -> tuple[str, int]:
     ws = await _open_sender(url, token)
-    reply = await _call(ws, 1, "player.device.register", {"name": f"bench-{uuid.uuid4().hex[:8]}"})
+    reply = await call(ws, 1, "player.device.register", {"name": f"bench-{uuid.uuid4().hex[:8]}"})
     # A long queue makes the state realistic; events carry only the changed volume.
-    queued = await _call(ws, 2, "player.queue.replace", {"tracks": tracks})
+    queued = await call(ws, 2, "player.queue.replace", {"tracks": tracks})
     await ws.close()
     return reply["result"]["tracker"], queued["result"]["version"] + 1
 
@@ -436,7 +379,7 @@ async def _send_actions(urls: list[str], token: str, tracker: str, count: int, r
             while queue:
                 i = queue.pop()
                 sent_at[i] = time.monotonic()
-                record(await _call(ws, i, "player.volume.set", {"tracker": tracker, "volume": i % 101}))
+                record(await call(ws, i, "player.volume.set", {"tracker": tracker, "volume": i % 101}))
 
         await asyncio.gather(*(run(ws) for ws in sockets))
     for ws in sockets:
@@ -465,7 +408,7 @@ def run_fanout(options: dict, out) -> None:
         deployment.manage("migrate", "--noinput")
         token = make_token(deployment)
         tracks = make_tracks(deployment, 200)
-        ports = start_servers(deployment, options["bridges"], options["workers"])
+        ports = deployment.start_servers(options["bridges"], options["workers"], timeout=60)
         urls = [f"ws://127.0.0.1:{port}/ws/" for port in ports]
         out.write(f"\n== fan-out: {deployment.label}; {clients} clients in {processes} client processes "
                   f"(fd limit {limit}); {os.cpu_count()} CPUs shared by servers, clients and Redis\n")
@@ -570,7 +513,7 @@ async def _rpc_through_bridge(url: str, token: str, connections: int, seconds: f
         while time.monotonic() < end:
             i += 1
             started = time.monotonic()
-            reply = await _call(ws, i, "system.health.ping", {})
+            reply = await call(ws, i, "system.health.ping", {})
             latencies.append((time.monotonic() - started) * 1000)
             code = "ok" if reply.get("ok") else reply["error"]["code"]
             codes[code] = codes.get(code, 0) + 1
@@ -634,7 +577,7 @@ def run_rpc(options: dict, out) -> None:
     try:
         deployment.manage("migrate", "--noinput")
         token = make_token(deployment)
-        ports = start_servers(deployment, options["bridges"], options["workers"])
+        ports = deployment.start_servers(options["bridges"], options["workers"], timeout=60)
         url = f"ws://127.0.0.1:{ports[0]}/ws/"
         connections, seconds = options["connections"], options["seconds"]
         out.write(f"\n== rpc: {deployment.label}; {connections} concurrent callers, {seconds:g} s each; "
@@ -644,9 +587,9 @@ def run_rpc(options: dict, out) -> None:
         out.write(f"  through a bridge to the workers (WebSocket system.health.ping): {rate:7d} req/s   "
                   f"p50 {statistics.median(latencies):6.1f} ms  p99 {percentile(latencies, 99):6.1f} ms   replies {codes}\n")
         # The baseline: bare round trips, as many responders as workers, no Django.
-        for process in deployment.processes:
+        for process in deployment.processes.values():
             process.terminate()
-        for process in deployment.processes:
+        for process in deployment.processes.values():
             process.wait(10)
         deployment.processes.clear()
         redis_url = deployment.env["REDIS_URL"]

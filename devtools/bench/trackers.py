@@ -15,22 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 import uuid
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
-
-ROOT = Path(settings.BASE_DIR)
+from devtools import deploy, wsclient
+from devtools.stats import percentile
 
 
 def add_arguments(parser) -> None:
@@ -98,119 +88,21 @@ def _measure_dispatch(actions: int) -> dict:
     return {"bare": timed(bare), "one": timed(to_one), "many": timed(to_many)}
 
 
-# -- servers ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Deployment:
-    """A throwaway database and data folder, and the server processes on them."""
-
-    def __init__(self, label: str, env: dict, admin_url: str = "", db_name: str = "") -> None:
-        self.label, self.env, self.admin_url, self.db_name = label, env, admin_url, db_name
-        self.processes: list[subprocess.Popen] = []
-
-    def manage(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {args[0]} failed: {result.stderr[-2000:]}")
-        return result.stdout
-
-    def start(self, scaled: bool) -> int:
-        port = free_port()
-        log = open(Path(self.env["DATA_DIR"]) / "server.log", "ab")
-        self.processes.append(subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                                "mediaproject.asgi:application"], cwd=ROOT, env=self.env, stdout=log, stderr=log))
-        if scaled:
-            self.processes.append(subprocess.Popen([sys.executable, "manage.py", "runworker", "worker"], cwd=ROOT, env=self.env,
-                                                   stdout=log, stderr=log))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
-                return port
-            except Exception:
-                time.sleep(0.3)
-        raise RuntimeError("the server did not become healthy")
-
-    def close(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if self.db_name:
-            import psycopg
-
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-        shutil.rmtree(self.env["DATA_DIR"], ignore_errors=True)
-
-
-def base_env(data_dir: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "WORKER_MODE", "DJANGO_SETTINGS_MODULE")}
-    env.update(DATA_DIR=data_dir, SECRET_KEY=secrets.token_urlsafe(40), LOG_LEVEL="WARNING",
-               WS_RATE_LIMIT="10000", WS_RATE_BURST="10000", DJANGO_SETTINGS_MODULE="mediaproject.settings",
-               WS_MAX_CONNECTIONS_PER_USER="1000000")  # one user holds every benchmark connection
-    return env
-
-
-def sqlite_deployment() -> Deployment:
-    data = tempfile.mkdtemp(prefix="bench-trackers-")
-    return Deployment("SQLite, embedded (in-memory layer, inline worker)", base_env(data))
-
-
-def postgres_deployment(postgres_url: str, redis_url: str) -> Deployment:
-    import psycopg
-
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(postgres_url)
-    env = base_env(tempfile.mkdtemp(prefix="bench-trackers-"))
-    env.update(DATABASE_URL=urlunsplit((parts.scheme, parts.netloc, "/" + name, "", "")), REDIS_URL=redis_url,
-               CHANNELS_PREFIX=f"bench-{uuid.uuid4().hex[:6]}")
-    return Deployment("PostgreSQL + Redis, scaled (1 bridge, 1 worker)", env, postgres_url, name)
-
-
 # -- WebSocket latency --------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
 async def measure_latency(port: int, token: str, clients: int, events: int, rate: float) -> dict:
-    import websockets
-
     url = f"ws://127.0.0.1:{port}/ws/"
-    headers = {"Authorization": f"Token {token}"}
 
     async def connect():
-        ws = await websockets.connect(url, additional_headers=headers, max_queue=None)
-        await ws.recv()  # welcome
-        return ws
-
-    async def call(ws, request_id, action, payload):
-        await ws.send(json.dumps({"id": request_id, "action": action, "payload": payload}))
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame.get("id") == request_id:
-                return frame
+        return (await wsclient.connect(url, token, max_queue=None))[0]
 
     sender = await connect()
-    registered = (await call(sender, 1, "player.device.register", {"name": f"bench-{uuid.uuid4().hex[:8]}"}))["result"]
+    registered = (await wsclient.call(sender, 1, "player.device.register", {"name": f"bench-{uuid.uuid4().hex[:8]}"}))["result"]
     tracker, first_version = registered["tracker"], registered["version"] + 1
     receivers = [await connect() for _ in range(clients)]
     for index, ws in enumerate(receivers):
-        await call(ws, 1, "tracker.subscribe", {"tracker": tracker})
+        await wsclient.call(ws, 1, "tracker.subscribe", {"tracker": tracker})
     sent_at: dict[int, float] = {}
     latencies: list[float] = []
     expected = events * clients
@@ -256,10 +148,10 @@ def run(options: dict, out) -> None:
     if options.get("measure_dispatch"):
         out.write(json.dumps(measure_dispatch(options["actions"])))
         return
-    deployments = [sqlite_deployment]
+    deployments = [deploy.sqlite_deployment]
     postgres, redis = options["postgres"], options["redis"]
     if postgres.startswith(("postgres://", "postgresql://")) and redis:
-        deployments.append(lambda: postgres_deployment(postgres, redis))
+        deployments.append(lambda: deploy.postgres_deployment(postgres, redis))
     else:
         out.write("PostgreSQL: not measured (give --postgres and --redis, or DATABASE_URL and REDIS_URL)\n")
     counts = [int(c) for c in options["clients"].split(",") if c.strip()]
@@ -275,7 +167,7 @@ def run(options: dict, out) -> None:
             code = ("from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token;"
                     "u = get_user_model().objects.create_user('bench-ws'); print('TOKEN=' + Token.objects.create(user=u).key)")
             token = next(line[6:] for line in deployment.manage("shell", "-c", code).splitlines() if line.startswith("TOKEN="))
-            port = deployment.start(scaled="REDIS_URL" in deployment.env)
+            port = deployment.start_servers(bridges=1, workers=1 if "REDIS_URL" in deployment.env else 0)[0]
             out.write(f"latency, WebSocket send -> event at every subscriber ({options['events']} actions at {options['rate']:g}/s):\n")
             for clients in counts:
                 result = asyncio.run(measure_latency(port, token, clients, options["events"], options["rate"]))

@@ -18,42 +18,31 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from django.conf import settings
+from devtools.deploy import Deployment, child_env
 
-ROOT = Path(settings.BASE_DIR)
 CLIENT_RCVBUF = 16 * 1024
 _ENV_SKIP = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "WORKER_MODE", "SECRET_KEY", "DEBUG",
              "PYTEST_CURRENT_TEST", "TEST_DATA_DIR", "STREAM_X_ACCEL_PREFIX")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Bridge:
+class Bridge(Deployment):
     """One embedded-mode daphne bridge in ``workdir`` serving one generated WAV of
     ``size_bytes`` to a user with an API token (``token``, ``track_id``, ``path``)."""
 
     def __init__(self, workdir: Path, size_bytes: int, *, stall_timeout: float = 60) -> None:
         from library.sample import make_long_wav
 
-        self.workdir = Path(workdir)
-        self.port = free_port()
-        self.env = {key: value for key, value in os.environ.items() if key not in _ENV_SKIP}
-        self.env.update(DJANGO_SETTINGS_MODULE="mediaproject.settings", DATA_DIR=str(self.workdir / "data"),
-                        DATABASE_URL=f"sqlite:///{self.workdir / 'db.sqlite3'}", PYTHONUNBUFFERED="1",
-                        LOG_LEVEL="INFO", STREAM_STALL_TIMEOUT=str(stall_timeout))
-        self.process: subprocess.Popen | None = None
+        workdir = Path(workdir)
+        super().__init__(workdir, child_env(
+            _ENV_SKIP, DJANGO_SETTINGS_MODULE="mediaproject.settings", DATA_DIR=str(workdir / "data"),
+            DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}", PYTHONUNBUFFERED="1",
+            LOG_LEVEL="INFO", STREAM_STALL_TIMEOUT=str(stall_timeout)), manage_timeout=300)
+        self.port = 0
+        self.process = None
         self.path = make_long_wav(self.workdir / "music" / "long.wav", size_bytes)
         self.manage("migrate", "--noinput")
         self.token, self.track_id = self.manage("shell", "-c", (
@@ -65,43 +54,15 @@ class Bridge:
             "print('token', Token.objects.create(user=user).key, Track.objects.get().pk)"
         )).split("token ")[-1].split()
 
-    def manage(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-                                text=True, timeout=300)
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
-
-    @property
-    def log(self) -> str:
-        return (self.workdir / "daphne.log").read_text(errors="replace")
+    def log(self, name: str = "daphne") -> str:
+        return super().log(name)
 
     def start(self) -> None:
-        with open(self.workdir / "daphne.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "mediaproject.asgi:application"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.2)
-        raise RuntimeError(f"daphne did not answer:\n{self.log}")
+        self.port = self.start_bridge("daphne")
+        self.process = self.processes["daphne"]
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self, name: str = "daphne", sig: int = signal.SIGTERM) -> None:
+        super().stop(name, sig)
 
     def request(self, extra_headers: str = "", *, rcvbuf: int | None = CLIENT_RCVBUF) -> socket.socket:
         """A connected socket that has sent ``GET`` for the track's stream (and read nothing)."""
