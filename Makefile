@@ -1,23 +1,45 @@
 # Two commands: `make run` (the embedded server) and `make test` (the whole suite).
+# Both install into .venv from the lock files (requirements.txt: the server;
+# requirements-dev.txt: the server and the test tools), made by pip-tools from the .in
+# files: after editing a .in file, `make lock`.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-requirements
+PIP_TOOLS := pip-tools==7.7.0
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install
+.PHONY: run test install install-dev lock
 
-install: $(STAMP)
+install: $(RUNTIME_STAMP)
 
-$(STAMP): requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+install-dev: $(DEV_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
 
-run: $(STAMP)
+$(RUNTIME_STAMP): requirements.in requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.in requirements.txt requirements-dev.in requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	touch $@ $(RUNTIME_STAMP)
+
+run: $(RUNTIME_STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py first_run
 	$(PY) manage.py serve
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(PY) -m pytest
+
+# Pin every package (with hashes) from the .in files; the runtime lock first, since the
+# development lock is constrained to it.
+lock: | $(PY)
+	$(PY) -m pip install --quiet $(PIP_TOOLS)
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.txt requirements.in
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements-dev.txt requirements-dev.in
