@@ -1,4 +1,4 @@
-"""Real server processes on a throwaway database, for the integration tests and the benchmarks.
+"""Real server processes on a throwaway database, for the tests and the benchmarks.
 
 ``Deployment`` holds what they share: a work folder, the environment the processes get,
 ``manage.py`` commands, daphne bridges, ``runworker`` workers and a ``qcluster``
@@ -11,6 +11,9 @@ orchestrator started by name (each logging to ``<workdir>/<name>.log``), waiting
 - ``EmbeddedServer``: one daphne process in the embedded mode (SQLite in a temporary data
   folder, in-memory layer, inline worker), for tests that need a real server but no services.
 - ``sqlite_deployment`` / ``postgres_deployment``: the benchmarks' deployments.
+
+The stream benchmark's bridge (``devtools.bench.streams.Bridge``) and the browser tests'
+server (``tests/ui``) derive from ``Deployment`` too.
 """
 from __future__ import annotations
 

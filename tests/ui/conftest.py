@@ -14,16 +14,13 @@ from __future__ import annotations
 import math
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import wave
 from pathlib import Path
 
 import pytest
+
+from devtools.deploy import Deployment, child_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -39,12 +36,6 @@ PASSWORD = "ui-test-password-1"
 USERS = {"alice": True, "bob": False, "carol": False, "dana": True}  # username -> staff
 LONG_ALBUM = "Slow Hours"  # tracks of several minutes, for position checks
 LONG_TRACK_SECONDS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_long_album(root: Path) -> None:
@@ -72,33 +63,24 @@ def write_long_album(root: Path) -> None:
         tags.save()
 
 
-class UIServer:
-    """daphne + qcluster in the embedded mode, on their own data folder."""
+class UIServer(Deployment):
+    """daphne (``bridge``) + qcluster (``orchestrator``) in the embedded mode, on their own data folder."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.music = workdir / "music"
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.processes: dict[str, subprocess.Popen] = {}
         drop = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "WORKER_MODE", "DEBUG", "SECRET_KEY",
                 "PYTEST_CURRENT_TEST", "DJANGO_ALLOW_ASYNC_UNSAFE", "TEST_DATA_DIR")
-        self.env = {k: v for k, v in os.environ.items() if k not in drop}
-        self.env.update(
+        super().__init__(workdir, child_env(
+            drop,
             DJANGO_SETTINGS_MODULE="mediaproject.settings",
             DATA_DIR=str(workdir / "data"),
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
             Q_WORKERS="1",
             PYTHONUNBUFFERED="1",
             LOG_LEVEL="WARNING",
-        )
-
-    def manage(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-                                capture_output=True, text=True, timeout=timeout)
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
+        ))
+        self.music = workdir / "music"
+        self.port = self.ports["bridge"] = free_port()  # the same port across restarts
+        self.base_url = f"http://127.0.0.1:{self.port}"
 
     def shell(self, code: str) -> str:
         return self.manage("shell", "-c", code)
@@ -116,37 +98,17 @@ class UIServer:
         self.manage("library", "add", "--name", "Music", "--interval", "0", str(self.music))
         self.manage("scan")
 
-    def _spawn(self, name: str, command: list[str]) -> None:
-        log = open(self.workdir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
-
     def start(self) -> None:
         self.start_bridge()
-        self._spawn("orchestrator", [sys.executable, "manage.py", "qcluster"])
-
-    def start_bridge(self) -> None:
-        self._spawn("bridge", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                               "mediaproject.asgi:application"])
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.base_url + "/login/", timeout=5)
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                if self.processes["bridge"].poll() is not None:
-                    raise RuntimeError("daphne exited:\n" + self.log("bridge"))
-                time.sleep(0.2)
-        raise RuntimeError("daphne did not answer within 30 s:\n" + self.log("bridge"))
+        self.start_orchestrator()
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        """Signal the process group: qcluster has children."""
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
         try:
-            os.killpg(process.pid, sig)  # the process group: qcluster has children
+            os.killpg(process.pid, sig)
         except ProcessLookupError:
             return
         try:
@@ -158,14 +120,6 @@ class UIServer:
     def restart_bridge(self) -> None:
         self.stop("bridge", signal.SIGKILL)
         self.start_bridge()
-
-    def log(self, name: str) -> str:
-        path = self.workdir / f"{name}.log"
-        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
-
-    def close(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
 
 
 # Package scope: the browser (whose sync API keeps an event loop in this thread), the
@@ -289,7 +243,7 @@ def pages(browser, server, request):
     if failed:
         ARTIFACTS.mkdir(exist_ok=True)
         for name in ("bridge", "orchestrator"):
-            (ARTIFACTS / f"{request.node.name}-{name}.log").write_text(server.log(name))
+            (ARTIFACTS / f"{request.node.name}-{name}.log").write_text(server.log(name)[-5000:])
     assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
