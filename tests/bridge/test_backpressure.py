@@ -206,11 +206,23 @@ BIG = list(range(1, 9001))  # a queue whose events are ~100 KB each
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     server = EmbeddedServer(tmp_path_factory.mktemp("backpressure"), WS_RATE_LIMIT="1000", WS_RATE_BURST="1000",
-                            WS_MAX_PENDING_EVENTS="4")
+                            WS_MAX_PENDING_EVENTS="4", LOG_LEVEL="INFO")  # INFO: the transport probe's outcome
     server.start()
     assert make_tracks(server, len(BIG)) == BIG  # queues take only tracks that exist
     yield server
     server.stop()
+
+
+async def test_daphnes_internals_are_as_expected_direct_writes_and_backlog_reading_live(server):
+    """The installed daphne, autobahn and Twisted are what ``bridge.ws.transport`` was written
+    against: its probe found them, so back-pressure reads the real backlog and group events
+    take the direct path (an upgrade that changes them fails here, not silently)."""
+    token = server.make_users("prober")["prober"]
+    async with WsClient(server.ws_url, token) as client:
+        assert (await client.request("system.health.ping"))["ok"]
+    log = server.log()
+    assert "daphne internals as expected: backlog reading live, direct writes live" in log
+    assert "expects" not in log
 
 
 async def test_a_client_that_stops_reading_costs_the_server_bounded_memory(server):
