@@ -64,5 +64,5 @@ CLOSE_TRY_AGAIN = 1013  # standard "try again later"
 
 # This process's counts of what happened to its WebSocket connections (drops, closes,
 # resyncs, bus interruptions): read by tests and when debugging. Written only by the
-# modules of this package; never on the per-frame fast path.
+# modules of this package, at most once per event (never once per connection and event).
 STATS: collections.Counter = collections.Counter()
