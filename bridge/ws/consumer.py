@@ -29,6 +29,8 @@ from common.errors import BadRequest, BusError, Internal, RateLimited, TooLarge
 from common.messages import Context, new_id
 from common.registry import RunsOn
 from common.router import prepare
+from tracker import access
+from tracker.events import SUBSCRIPTION_REVOKED
 
 from .. import presence, tail
 from ..actions import PROTOCOL_VERSION, USER_CHANGED, WELCOME
@@ -254,8 +256,6 @@ class BusConsumer(AsyncWebsocketConsumer):
         may no longer read (``tracker.subscription.revoked``), join or leave the staff group
         (``system.session.user_changed``), close with 4401 when the user is gone or inactive.
         Later requests run with the reloaded user (``context``)."""
-        from tracker import access
-        from tracker.events import SUBSCRIPTION_REVOKED
         prefix = groups.TRACKER_PREFIX
         async with self.access_lock:
             if not self.ready or self.closing:

@@ -11,9 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from rest_framework.authtoken.models import Token
 
 from common.clients import run_sync
 
@@ -31,8 +38,6 @@ RECHECK_CHUNK = 500  # keys per query
 
 
 def _valid_tokens(keys: list[str]) -> set[str]:
-    from rest_framework.authtoken.models import Token
-
     valid: set[str] = set()
     for start in range(0, len(keys), RECHECK_CHUNK):
         chunk = keys[start:start + RECHECK_CHUNK]
@@ -49,11 +54,6 @@ def _session_data(keys: list[str]) -> dict[str, dict | None]:
     a time. Errors reading the store propagate (the caller then closes nothing). A key
     absent from the result is gone; one whose state could not be told maps to ``None``.
     """
-    from importlib import import_module
-
-    from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
-    from django.utils import timezone
-
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     found: dict[str, dict | None] = {}
     if issubclass(store_class, DatabaseStore):
@@ -83,10 +83,6 @@ def _valid_sessions(watched: list[tuple[str, Any]]) -> set[tuple[str, Any]]:
     in as that user, the user is active, and the session's auth hash still matches the
     user's (it changes with the password). Sessions whose state could not be read count
     as valid until the next round."""
-    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.core.exceptions import ValidationError
-    from django.utils.crypto import constant_time_compare
-
     found = _session_data(sorted({key for key, _ in watched}))
     user_model = get_user_model()
     users: dict[Any, Any] = {}
@@ -126,8 +122,6 @@ def _valid_sessions(watched: list[tuple[str, Any]]) -> set[tuple[str, Any]]:
 
 def _staff_flags(user_ids: list[Any]) -> dict[Any, bool]:
     """``is_staff`` of these users as stored now (absent: deleted)."""
-    from django.contrib.auth import get_user_model
-
     flags: dict[Any, bool] = {}
     for start in range(0, len(user_ids), RECHECK_CHUNK):
         chunk = user_ids[start:start + RECHECK_CHUNK]

@@ -173,7 +173,7 @@ def write_frame(transport: Any, frame: bytes, send_now: bool = True) -> None:
         if idle:
             try:
                 sent = transport.socket.send(frame)
-            except OSError:  # BlockingIOError included; Twisted notices a broken connection on its own write
+            except Exception:  # BlockingIOError, a broken connection (Twisted notices it on its own write)
                 sent = 0
             if sent == len(frame):
                 return
