@@ -77,7 +77,7 @@ class BusConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = send
-        self.outbox = Outbox(send, find_protocol(send, websocket=True), self.close_with, max_pending_events())
+        self.outbox = Outbox(send, find_protocol(send, websocket=True), self.close, max_pending_events())
         try:
             self.channel_name = await self.channel_layer.new_channel()
         except Exception as exc:
@@ -220,9 +220,6 @@ class BusConsumer(AsyncWebsocketConsumer):
     async def close(self, code=None, reason=None) -> None:
         self.outbox.closed = True
         await super().close(code=code, reason=reason)
-
-    async def close_with(self, code: int) -> None:
-        await self.close(code=code)
 
     # -- subscriptions, for bridge-side handlers ---------------------------------------
 
