@@ -78,7 +78,7 @@ class AccessLogMiddleware:
                 self._line(scope, "WSREJECT")
             await send(message)
 
-        logged_send.__wrapped__ = send  # so flow control finds daphne's transport (bridge.transport)
+        logged_send.__wrapped__ = send  # so flow control finds daphne's transport (bridge.ws.transport)
         try:
             await self.app(scope, receive, logged_send)
         finally:

@@ -27,7 +27,7 @@ user: connection id -> expiry, refreshed and expiring like device entries), so t
 a connection only while the user has fewer live ones (one atomic step in Redis).
 
 This module also declares ``system.session.resync_required``, the event that tells a
-client its view may have missed events (see ``bridge.consumers``).
+client its view may have missed events (see ``bridge.ws``).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .consumers import BusConsumer
+from .ws.consumer import BusConsumer
 
 websocket_urlpatterns = [
     path("ws/", BusConsumer.as_asgi()),

@@ -29,7 +29,7 @@ view still works: the sync chain runs it through ``async_to_sync``.
 goes to the connection's Twisted transport, which keeps whatever the client has not read
 (a client that reads nothing made a bridge hold the whole file). So a streaming response
 is paced: after each chunk, while the transport holds over ``STREAM_WINDOW_BYTES``
-unsent (``bridge.transport.transport_backlog``), the next chunk waits until it drains to
+unsent (``bridge.ws.transport.transport_backlog``), the next chunk waits until it drains to
 ``STREAM_RESUME_BYTES``, and the file is read no further meanwhile. A client whose
 backlog does not shrink for ``STREAM_STALL_TIMEOUT`` seconds is dropped (the connection
 aborted, its unsent bytes discarded) and the response, with its file, closed. Under
@@ -52,7 +52,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
 
-from bridge.transport import find_protocol, transport_backlog
+from bridge.ws.transport import find_protocol, transport_backlog
 
 logger = logging.getLogger(__name__)
 

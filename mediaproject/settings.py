@@ -329,7 +329,7 @@ WS_MAX_FRAME_BYTES = env_number("WS_MAX_FRAME_BYTES", 64 * 1024, cast=int, minim
 WS_RATE_LIMIT = env_number("WS_RATE_LIMIT", 30.0, minimum=0.1)
 WS_RATE_BURST = env_number("WS_RATE_BURST", 60, cast=int, minimum=1)
 # WS_MAX_PENDING_EVENTS: events that may wait for a slow client before they are dropped
-# and the client is told to resync (``bridge.consumers``).
+# and the client is told to resync (``bridge.ws.outbox``).
 WS_MAX_PENDING_EVENTS = env_number("WS_MAX_PENDING_EVENTS", 1000, cast=int, minimum=1)
 # WS_AUTH_RECHECK: seconds between checks that connections' tokens and browser sessions are still valid.
 WS_AUTH_RECHECK = env_number("WS_AUTH_RECHECK", 30.0, minimum=0.5)

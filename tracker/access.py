@@ -13,7 +13,7 @@ Each change sends, after commit, an internal ``BUS_ACCESS`` message to the user'
 (``recheck``) and rechecks the trackers it follows: it leaves the group of each tracker it
 may no longer read and tells the client (``tracker.subscription.revoked``), follows the
 user's staff flag, and closes (4401) when the user is gone or inactive (see
-``bridge.consumers``). ``QuerySet.update()`` sends no signals: the bridges' periodic
+``bridge.ws.consumer``). ``QuerySet.update()`` sends no signals: the bridges' periodic
 credentials check (``WS_AUTH_RECHECK``) also catches deactivation and staff changes.
 """
 from __future__ import annotations

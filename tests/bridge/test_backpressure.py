@@ -19,10 +19,13 @@ import time
 import pytest
 from channels.layers import get_channel_layer
 
-from bridge import consumers
+from bridge import ws
+from bridge.ws.consumer import BusConsumer
+from bridge.ws.fanout import GROUPS, Group
+from bridge.ws.outbox import Outbox, frame_text
+from bridge.ws.transport import ws_text_frame
+from common import clients, groups
 from devtools.bench.fanout import make_tracks
-from bridge.consumers import BusConsumer
-from common import clients
 from devtools.deploy import EmbeddedServer
 from devtools.wsclient import RawWebSocket, WsClient
 
@@ -31,14 +34,21 @@ from devtools.wsclient import RawWebSocket, WsClient
 def slow(monkeypatch):
     """Connection ids whose transport claims a huge unsent backlog."""
     congested: set[str] = set()
-    real = BusConsumer.write_backlog
+    outboxes: dict[str, Outbox] = {}
+    real_connect, real_backlog = BusConsumer.connect, Outbox.backlog
 
-    def write_backlog(self):
-        if getattr(self, "connection_id", None) in congested:
+    async def connect(self):
+        await real_connect(self)
+        if self.ready:
+            outboxes[self.connection_id] = self.outbox
+
+    def backlog(self):
+        if any(outboxes.get(connection) is self for connection in congested):
             return 10**9
-        return real(self)
+        return real_backlog(self)
 
-    monkeypatch.setattr(BusConsumer, "write_backlog", write_backlog)
+    monkeypatch.setattr(BusConsumer, "connect", connect)
+    monkeypatch.setattr(Outbox, "backlog", backlog)
     return congested
 
 
@@ -51,7 +61,7 @@ async def test_events_beyond_the_limit_are_dropped_and_one_resync_notice_follows
     tracker = (await reader.request("player.device.register", {"name": "slowpoke"}))["result"]["tracker"]
     await reader.event("player.device.presence", online=True)
     slow.add(reader.welcome["payload"]["connection"])
-    dropped_before = consumers.STATS["events_dropped"]
+    dropped_before = ws.STATS["events_dropped"]
     for volume in range(12):
         assert (await controller.request("player.volume.set", {"tracker": tracker, "volume": volume}))["ok"]
     await reader.send_raw(json.dumps({"id": "still-answered", "action": "system.health.ping"}))
@@ -60,7 +70,7 @@ async def test_events_beyond_the_limit_are_dropped_and_one_resync_notice_follows
     notice = await reader.receive(timeout=3)
     assert notice == {"event": "system.session.resync_required", "payload": {"reason": "slow_client", "dropped": 12}}
     assert (await reader.reply_to("still-answered", timeout=3))["ok"] is True  # replies are never dropped
-    assert consumers.STATS["events_dropped"] - dropped_before == 12
+    assert ws.STATS["events_dropped"] - dropped_before == 12
     # It resyncs by version and events flow again.
     resync = (await reader.request("tracker.subscribe", {"tracker": tracker, "since_version": 1}))["result"]
     assert [a["version"] for a in resync["actions"]] == list(range(2, 14))
@@ -91,11 +101,11 @@ async def test_a_client_that_lets_replies_pile_up_is_closed_4408(make_user, ws_c
     alice = await asyncio.to_thread(make_user, "alice")
     client = await ws_client(alice)
     slow.add(client.welcome["payload"]["connection"])
-    closed_before = consumers.STATS["closed_slow"]
+    closed_before = ws.STATS["closed_slow"]
     for i in range(5):
         await client.send_raw(json.dumps({"id": i, "action": "system.health.ping"}))
     assert await client.communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4408}
-    assert consumers.STATS["closed_slow"] == closed_before + 1
+    assert ws.STATS["closed_slow"] == closed_before + 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -137,14 +147,14 @@ async def test_a_failing_channel_layer_receive_does_not_kill_the_connection(make
     monkeypatch.setattr(layer, "receive", flaky_receive)
     failures["left"] = 3
     # A message completes the pending receive of the group's channel; the next three fail.
-    await layer.group_send(consumers.GROUP_EVERYONE, {"type": "bus.event", "event": "system.announcement.created",
+    await layer.group_send(groups.EVERYONE, {"type": "bus.event", "event": "system.announcement.created",
                                                         "payload": {"text": "before"}})
     assert (await client.event("system.announcement.created", timeout=3))["payload"]["text"] == "before"
     notice = await client.event("system.session.resync_required", timeout=5)
     assert notice["payload"] == {"reason": "bus_interrupted", "dropped": 0}
     assert failures["left"] == 0
     assert (await client.request("system.health.ping"))["ok"]
-    await layer.group_send(consumers.GROUP_EVERYONE, {"type": "bus.event", "event": "system.announcement.created",
+    await layer.group_send(groups.EVERYONE, {"type": "bus.event", "event": "system.announcement.created",
                                                         "payload": {"text": "after"}})
     assert (await client.event("system.announcement.created", timeout=3))["payload"]["text"] == "after"
 
@@ -156,7 +166,7 @@ async def test_channel_messages_of_unexpected_types_are_dropped(make_user, ws_cl
     layer = get_channel_layer()
     for message in ({"type": "websocket.close"}, {"type": "disconnect"}, {"type": "_private"}, {"no": "type"},
                     {"type": "bus.event"}):  # the last: a known type without its fields
-        await layer.group_send(consumers.GROUP_EVERYONE, message)
+        await layer.group_send(groups.EVERYONE, message)
     assert (await client.request("system.health.ping"))["ok"]
 
 
@@ -166,21 +176,25 @@ async def test_an_event_on_its_own_is_sent_at_once_and_a_burst_is_left_to_the_bu
     for a connection in one call."""
     from common.envelope import BUS_EVENT
 
-    entry = consumers._Group(asyncio.get_running_loop())
+    entry = Group(asyncio.get_running_loop())
     sent: list[tuple[bytes, bool]] = []
 
-    class Member:
-        async def emit(self, text, *, droppable, frame, send_now):
+    class Outbox:
+        async def put(self, text, *, droppable, frame, send_now):
             sent.append((frame, send_now))
+
+    class Member:
+        ready = True
+        outbox = Outbox()
 
     entry.members.add(Member())
     message = {"type": BUS_EVENT, "event": "tracker.action.applied", "payload": {"version": 1}}
     for _ in range(3):
-        await consumers.GROUPS.deliver("g", entry, message)
+        await GROUPS.deliver("g", entry, message)
     entry.last_event -= 1  # a second of quiet
-    await consumers.GROUPS.deliver("g", entry, message)
+    await GROUPS.deliver("g", entry, message)
     assert [now for _, now in sent] == [True, False, False, True]
-    assert sent[0][0] == consumers.ws_text_frame(consumers.frame_text(
+    assert sent[0][0] == ws_text_frame(frame_text(
         {"event": "tracker.action.applied", "payload": {"version": 1}}).encode())
 
 
@@ -192,11 +206,23 @@ BIG = list(range(1, 9001))  # a queue whose events are ~100 KB each
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     server = EmbeddedServer(tmp_path_factory.mktemp("backpressure"), WS_RATE_LIMIT="1000", WS_RATE_BURST="1000",
-                            WS_MAX_PENDING_EVENTS="4")
+                            WS_MAX_PENDING_EVENTS="4", LOG_LEVEL="INFO")  # INFO: the transport probe's outcome
     server.start()
     assert make_tracks(server, len(BIG)) == BIG  # queues take only tracks that exist
     yield server
     server.stop()
+
+
+async def test_daphnes_internals_are_as_expected_direct_writes_and_backlog_reading_live(server):
+    """The installed daphne, autobahn and Twisted are what ``bridge.ws.transport`` was written
+    against: its probe found them, so back-pressure reads the real backlog and group events
+    take the direct path (an upgrade that changes them fails here, not silently)."""
+    token = server.make_users("prober")["prober"]
+    async with WsClient(server.ws_url, token) as client:
+        assert (await client.request("system.health.ping"))["ok"]
+    log = server.log()
+    assert "daphne internals as expected: backlog reading live, direct writes live" in log
+    assert "expects" not in log
 
 
 async def test_a_client_that_stops_reading_costs_the_server_bounded_memory(server):

@@ -16,7 +16,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client as HttpClient
 
-from bridge import consumers
+from bridge import ws
+from bridge.ws import credentials
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,10 +75,10 @@ async def test_logging_out_closes_the_browsers_connection_4401(settings, engine,
     use_engine(settings, engine)
     http, cookie = await browser_login(alice)
     client = await browser_connection(ws_client, cookie)
-    before = consumers.STATS["closed_revoked"]
+    before = ws.STATS["closed_revoked"]
     await database_sync_to_async(http.logout)()  # flushes (deletes) the session
     await assert_closed_4401(client)
-    assert consumers.STATS["closed_revoked"] == before + 1
+    assert ws.STATS["closed_revoked"] == before + 1
 
 
 async def test_a_deleted_session_closes_the_connection_4401(alice, ws_client):
@@ -154,7 +155,7 @@ async def test_a_failing_session_check_closes_nothing(settings, alice, ws_client
     await database_sync_to_async(http.logout)()
     # The session store cannot be read now: the (logged-out) connection is not closed on a guess.
     settings.SESSION_ENGINE = "bridge.no_such_session_engine"
-    with caplog.at_level(logging.WARNING, logger="bridge.consumers"):
+    with caplog.at_level(logging.WARNING, logger="bridge.ws.credentials"):
         assert await client.communicator.receive_nothing(timeout=1.5, interval=0.05)
     assert "could not recheck connection sessions" in caplog.text
     # Once the store answers again, the next round closes it.
@@ -172,7 +173,7 @@ def test_session_check_is_batched(make_user, django_assert_max_num_queries):
             http.force_login(user)
             watched.append((http.cookies["sessionid"].value, user.pk))
     with django_assert_max_num_queries(2):
-        assert consumers._valid_sessions(watched) == set(watched)
+        assert credentials._valid_sessions(watched) == set(watched)
 
 
 async def test_a_staff_flag_changed_without_signals_is_followed_on_the_next_round(make_user, ws_client):

@@ -9,7 +9,7 @@ import pytest
 
 from bridge.clientaddr import ProxyHeadersMiddleware
 from bridge.logs import AccessLogMiddleware
-from bridge.transport import find_protocol
+from bridge.ws.transport import find_protocol
 
 
 class FakeProtocol:

@@ -112,20 +112,20 @@ async def test_a_demoted_staff_user_loses_staff_actions_at_once(make_user, ws_cl
 async def test_a_forbidden_subscribe_never_joins_the_trackers_group(make_user, ws_client, monkeypatch):
     """Checked before joining: not even for a moment does a stranger's connection follow the
     tracker (joining first let a stranger repeating the request catch events)."""
-    from bridge import consumers
+    from bridge.ws.fanout import GROUPS
 
     alice, mallory = await users(make_user, "alice", "mallory")
     device = await ws_client(alice)
     tracker = ok(await device.request("player.device.register", {"name": "Speaker"}))["tracker"]
     stranger = await ws_client(mallory)
     joined = []
-    original = consumers.GROUPS.join
+    original = GROUPS.join
 
     async def recording_join(group, consumer):
         joined.append(group)
         await original(group, consumer)
 
-    monkeypatch.setattr(consumers.GROUPS, "join", recording_join)
+    monkeypatch.setattr(GROUPS, "join", recording_join)
     for _ in range(3):
         assert (await stranger.request("tracker.subscribe", {"tracker": tracker}))["error"]["code"] == "forbidden"
     assert joined == []
