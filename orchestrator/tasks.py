@@ -25,7 +25,7 @@ def run_scan(scan_id: int) -> dict[str, Any]:
     """Run the queued ScanRun ``scan_id`` (enqueued by ``services.scan_request``)."""
     from library.models import ScanRun
 
-    from . import scanner
+    from .scan import scanner
 
     try:
         return _result(scanner.run(scan_id))
