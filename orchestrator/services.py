@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from common.errors import Conflict, InvalidPayload, NotFound
 from library.files import is_inside
@@ -27,6 +28,7 @@ from library.models import Library, ScanRun
 from tracker import store
 from tracker.models import Tracker
 
+from . import schedules
 from .scan import events, lease, scanner, sweeps
 
 TASK = "orchestrator.tasks.run_scan"
@@ -64,8 +66,6 @@ def new_scan(library: Library | int | str, *, trigger: str, user: Any = None, fu
 
 def enqueue(scan: ScanRun) -> None:
     """Hand a queued scan to the orchestrator (after the surrounding transaction commits)."""
-    from django_q.tasks import async_task
-
     scan_id, library_id = scan.pk, scan.library_id
     transaction.on_commit(lambda: async_task(TASK, scan_id, task_name=f"scan-library-{library_id}-run-{scan_id}",
                                              group="scans"))
@@ -197,6 +197,4 @@ def library_remove(library: Library | int | str, *, force: bool = False) -> dict
 
 
 def sync_schedules() -> dict[str, Any]:
-    from .schedules import sync_all
-
-    return sync_all()
+    return schedules.sync_all()
