@@ -10,7 +10,7 @@ published at commit.) The scaled mode needs none of this: Redis carries every br
 A scan's lifecycle actions (``library.scan.begin`` / ``complete`` / ``halt`` / ``fail``)
 also carry a staff event (``library.scan.started`` / ``completed`` / ``failed``) that the
 scanner broadcast in its own process; the tail republishes those to group ``staff``
-too, built by the same mapping (``orchestrator.actions.lifecycle_event_for_log``).
+too, built by the same mapping (``orchestrator.scan.events.lifecycle_event_for_log``).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import logging
 
 from django.conf import settings
 
+from common import groups
 from common.clients import run_sync
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _latest_id() -> int:
 def _staff_event(row) -> tuple[str, str, dict] | None:
     """(group, event, payload) of the staff event a scan lifecycle action stands for, if any."""
     try:
-        from orchestrator.actions import GROUP_STAFF, LIFECYCLE, lifecycle_event_for_log
+        from orchestrator.scan.events import LIFECYCLE, lifecycle_event_for_log
     except ImportError:  # pragma: no cover - the orchestrator app is part of every install
         return None
     if row.name not in LIFECYCLE:
@@ -49,7 +50,7 @@ def _staff_event(row) -> tuple[str, str, dict] | None:
     except Exception:
         logger.exception("could not build the staff event of %s v%s", row.tracker_id, row.version)
         return None
-    return None if found is None else (GROUP_STAFF, *found)
+    return None if found is None else (groups.STAFF, *found)
 
 
 def _read(after: int) -> tuple[int, list, list]:

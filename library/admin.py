@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -109,9 +110,8 @@ class LibraryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Scan now")
     def scan_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        try:
-            from orchestrator.services import scan_request
-        except ImportError:
+        scan_request = _scan_request()
+        if scan_request is None:
             self.message_user(request, "Scanning is not available: the orchestrator's scan service cannot be loaded.", messages.ERROR)
             return
         requested = []
@@ -124,6 +124,14 @@ class LibraryAdmin(admin.ModelAdmin):
                 requested.append(library.name)
         if requested:
             self.message_user(request, f"Scan requested: {', '.join(requested)}.", messages.SUCCESS)
+
+
+def _scan_request():
+    """The orchestrator's ``scan_request``, found at run time: the catalogue app does not import the orchestrator."""
+    try:
+        return apps.get_app_config("orchestrator").scan_request
+    except (LookupError, AttributeError):
+        return None
 
 
 @admin.register(ScanRun)

@@ -1,8 +1,10 @@
-"""Text keys for sorting and searching: case- and accent-insensitive."""
+"""Catalogue text: cleaned for the database, and keys for sorting and searching (case- and
+accent-insensitive)."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _ARTICLES = ("the ", "a ", "an ")
 _SPACES = re.compile(r"\s+")
@@ -33,3 +35,18 @@ def sort_key_of_folded(folded: str) -> str:
 def search_key(*parts: str | None) -> str:
     """The folded text a search matches against, from several fields."""
     return " ".join(fold(part) for part in parts if part)
+
+
+def clean(value: Any, limit: int) -> str:
+    """Text a database accepts: no lone surrogates, no NUL, at most ``limit`` characters."""
+    if value is None:
+        return ""
+    text = value if type(value) is str else str(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text[:limit]

@@ -1,5 +1,8 @@
 """The orchestrator app: keeps django-q2 schedules in step with the libraries.
 
+``scan_request`` (set in ``ready``) is how the library admin's "Scan now" reaches the
+scan service without importing the orchestrator.
+
 Signals: after ``migrate`` every schedule is synced (``schedules.sync_all``); after a
 library is saved or deleted, its scan schedule follows (``schedules.sync_library`` /
 ``schedules.remove_library``). Queryset ``update()`` calls (the scan lease) send no
@@ -51,6 +54,9 @@ class OrchestratorConfig(AppConfig):
     verbose_name = "Orchestrator"
 
     def ready(self) -> None:
+        from .services import scan_request
+
+        self.scan_request = scan_request
         post_migrate.connect(sync_after_migrate, dispatch_uid="orchestrator.sync_after_migrate")
         post_save.connect(library_saved, sender="library.Library", dispatch_uid="orchestrator.library_saved")
         post_delete.connect(library_deleted, sender="library.Library", dispatch_uid="orchestrator.library_deleted")

@@ -18,12 +18,18 @@ import os
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from common.errors import Conflict, InvalidPayload, NotFound
+from library.files import is_inside
 from library.models import Library, ScanRun
+from tracker import store
+from tracker.models import Tracker
 
-from . import scanner
+from . import schedules
+from .scan import events, lease, scanner, sweeps
 
 TASK = "orchestrator.tasks.run_scan"
 
@@ -44,7 +50,7 @@ def get_library(ref: Library | int | str) -> Library:
 
 def scan_tracker(library: Library | int | str):
     """The ``library.scan`` tracker of a library (created on first use)."""
-    return scanner.tracker_for(get_library(library))
+    return events.tracker_for(get_library(library))
 
 
 def _user_id(user: Any) -> int | None:
@@ -60,8 +66,6 @@ def new_scan(library: Library | int | str, *, trigger: str, user: Any = None, fu
 
 def enqueue(scan: ScanRun) -> None:
     """Hand a queued scan to the orchestrator (after the surrounding transaction commits)."""
-    from django_q.tasks import async_task
-
     scan_id, library_id = scan.pk, scan.library_id
     transaction.on_commit(lambda: async_task(TASK, scan_id, task_name=f"scan-library-{library_id}-run-{scan_id}",
                                              group="scans"))
@@ -77,7 +81,7 @@ def scan_request(library: Library | int | str, *, trigger: str, user: Any = None
     library = get_library(library)
     if not library.enabled:
         raise Conflict(f"The library {library.name} is disabled; enable it first.")
-    if scanner.lease_active(library):
+    if lease.lease_active(library):
         raise Conflict(f"A scan of {library.name} is already running; wait for it or cancel it.")
     scan = new_scan(library, trigger=trigger, user=user, full=full)
     enqueue(scan)
@@ -96,12 +100,10 @@ def scan_cancel(library: Library | int | str, *, actor: int | None = None) -> di
 
     ``Conflict`` when there is nothing to cancel.
     """
-    from tracker import store
-
     library = get_library(library)
     dropped = ScanRun.objects.filter(library=library, status=ScanRun.QUEUED).update(
         status=ScanRun.CANCELLED, finished=timezone.now(), message="Cancelled before it started.")
-    tracker = scanner.tracker_for(library)
+    tracker = events.tracker_for(library)
     status = tracker.state.get("status")
     cancelling = status == "cancelling"
     if status == "running":
@@ -125,15 +127,13 @@ def scan_cancel(library: Library | int | str, *, actor: int | None = None) -> di
 
 def libraries() -> list[dict[str, Any]]:
     """Every library with its track count, schedule and last scan."""
-    from django.db.models import Count
-
     rows = []
     for library in Library.objects.annotate(track_total=Count("tracks")).order_by("name"):
         last = library.scans.exclude(status=ScanRun.QUEUED).order_by("-created").first()
         rows.append({
             "id": library.pk, "name": library.name, "root": library.root, "enabled": library.enabled,
             "scan_interval": library.scan_interval, "tracks": library.track_total,
-            "scanning": scanner.lease_active(library),
+            "scanning": lease.lease_active(library),
             "last_scan": None if last is None else {
                 "id": last.pk, "status": last.status, "finished": last.finished, "message": last.message,
             },
@@ -150,7 +150,7 @@ def _check_root(root: str, *, exclude: int | None = None) -> str:
     real = os.path.realpath(root)
     for other in Library.objects.exclude(pk=exclude).only("name", "root"):
         other_real = os.path.realpath(other.root)
-        if scanner.is_inside(real, other_real) or scanner.is_inside(other_real, real):
+        if is_inside(real, other_real) or is_inside(other_real, real):
             raise Conflict(f"{root} overlaps the library {other.name} ({other.root}).")
     return root
 
@@ -185,20 +185,16 @@ def library_remove(library: Library | int | str, *, force: bool = False) -> dict
 
     Refused while one of its scans runs unless ``force``.
     """
-    from tracker.models import Tracker
-
     library = get_library(library)
-    if scanner.lease_active(library) and not force:
+    if lease.lease_active(library) and not force:
         raise Conflict(f"A scan of {library.name} is running; cancel it first.")
     with transaction.atomic():
         tracks = library.tracks.count()
-        Tracker.objects.filter(kind=scanner.SCAN_KIND, owner=None, key=str(library.pk)).delete()
+        Tracker.objects.filter(kind=events.SCAN_KIND, owner=None, key=str(library.pk)).delete()
         library.delete()
-        scanner.sweep_catalogue()
+        sweeps.sweep_catalogue()
     return {"library": library.name, "tracks": tracks}
 
 
 def sync_schedules() -> dict[str, Any]:
-    from .schedules import sync_all
-
-    return sync_all()
+    return schedules.sync_all()

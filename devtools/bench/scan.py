@@ -107,7 +107,7 @@ def _walk_and_stat(root: str) -> tuple[float, int]:
 
 
 class _ParseNotingPeak:
-    """``scanner.PARSE`` that also keeps the largest peak RSS (KiB) of the parser processes."""
+    """``parse.PARSE`` that also keeps the largest peak RSS (KiB) of the parser processes."""
 
     def __init__(self, parse) -> None:
         self.parse = parse
@@ -149,11 +149,12 @@ def _cpu(who: int) -> float:
 
 def run(options: dict[str, Any], out) -> None:
     from library.models import Library, ScanRun
-    from orchestrator import scanner, services
+    from orchestrator import services
+    from orchestrator.scan import parse, pool, scanner
 
     count = options["files"]
     repeat = max(1, options["repeat"])
-    workers = options["workers"] or scanner.default_workers()
+    workers = options["workers"] or pool.default_workers()
     tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
     try:
         if not options["configured_db"]:
@@ -190,13 +191,14 @@ def run(options: dict[str, Any], out) -> None:
             seconds = _bare_parse(paths, workers)
             return seconds, _cpu(resource.RUSAGE_CHILDREN) - cpu_children
 
-        parse, scanner.PARSE = scanner.PARSE, _ParseNotingPeak(scanner.PARSE)
+        noting, original = _ParseNotingPeak(parse.PARSE), parse.PARSE
+        parse.PARSE = noting
         try:
             scans, bares = [full_scan()], []
         finally:
-            parse, scanner.PARSE = scanner.PARSE, parse
+            parse.PARSE = original
         rss_self = _maxrss_mib(resource.RUSAGE_SELF)
-        rss_children = parse.peak.value / 1024
+        rss_children = noting.peak.value / 1024
         bares.append(bare())
         for _ in range(repeat - 1):  # alternated, so load from elsewhere hits both alike
             scans.append(full_scan())

@@ -380,7 +380,7 @@ def scan_state(stack: Stack) -> tuple[int, list[tuple]]:
 async def test_orchestrator_killed_mid_scan_the_next_scan_completes_the_catalogue(stack, show, tmp_path):
     from library.sample import make_sample_library
 
-    from orchestrator.scanner import LEASE_SECONDS
+    from orchestrator.scan.lease import LEASE_SECONDS
 
     root = tmp_path / "library"
     await asyncio.to_thread(make_sample_library, root, SCAN_FILES, 7)

@@ -1,8 +1,9 @@
 """The library admin: libraries with "Scan now", scan runs, the read-only catalogue, cover images,
 Subsonic credentials (listed and revocable, secrets never shown).
 
-``orchestrator.services`` and ``library.covers`` belong to the scanner; the admin imports
-them lazily, so these tests put stand-ins in ``sys.modules``.
+The admin finds the scan service on the orchestrator's app config at run time (these tests
+replace it there); ``library.covers`` it imports lazily, so these tests put a stand-in in
+``sys.modules``.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import types
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from common.errors import Conflict
@@ -25,15 +27,13 @@ HOST = {"HTTP_HOST": "127.0.0.1"}
 @pytest.fixture
 def scan_service(monkeypatch):
     calls = []
-    module = types.ModuleType("orchestrator.services")
 
     def scan_request(library, *, trigger, user):
         if library.name == "Busy":
             raise Conflict("A scan of this library is already running.")
         calls.append((library.name, trigger, user.username))
 
-    module.scan_request = scan_request
-    monkeypatch.setitem(sys.modules, "orchestrator.services", module)
+    monkeypatch.setattr(apps.get_app_config("orchestrator"), "scan_request", scan_request)
     return calls
 
 
@@ -85,7 +85,7 @@ class TestLibraries:
         assert "already running" in page
 
     def test_scan_now_without_the_scan_service_says_so(self, admin_client, monkeypatch):
-        monkeypatch.setitem(sys.modules, "orchestrator.services", None)  # import raises ImportError
+        monkeypatch.delattr(apps.get_app_config("orchestrator"), "scan_request")
         music = f.library("Music")
         response = admin_client.post(
             "/admin/library/library/", {"action": "scan_now", "_selected_action": [music.pk]}, follow=True, **HOST

@@ -33,7 +33,7 @@ def library(music):
 def scan(library, *, full: bool = False, trigger: str = "test", workers: int = 1, **options):
     """Record and run one scan in this process; returns the finished ScanRun."""
     from library.models import ScanRun
-    from orchestrator import scanner
+    from orchestrator.scan import scanner
 
     run = ScanRun.objects.create(library=library, trigger=trigger, full=full)
     return scanner.run(run, workers=workers, **options)

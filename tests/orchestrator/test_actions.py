@@ -6,7 +6,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from library.models import Library, ScanRun, Track
-from orchestrator import actions, scanner, services, tasks
+from orchestrator import services, tasks
+from orchestrator.scan import events, scanner
 
 from . import data_dir, library, music, scan  # noqa: F401  (fixtures)
 
@@ -122,7 +123,7 @@ async def test_embedded_tail_republishes_a_scan_run_by_another_process(staff, li
     # "Another process": its actions carry another origin and its own broadcasts go nowhere.
     monkeypatch.setattr(tracker.store, "process_id", lambda: "orchestrator-host:4242")
     monkeypatch.setattr(tracker.store, "publish", lambda applied: None)
-    monkeypatch.setattr(actions, "broadcast_lifecycle", lambda action, scan: None)
+    monkeypatch.setattr(events, "broadcast_lifecycle", lambda action, scan: None)
     run = await database_sync_to_async(services.scan_now)(library, trigger="schedule")
     assert run.status == ScanRun.COMPLETED
 
@@ -146,18 +147,18 @@ def test_one_mapping_for_both_paths(library, music):
     failed = scanner.run(failed.pk)  # loads the library afresh
     assert failed.status == ScanRun.FAILED
     TrackerAction.objects.update(origin="elsewhere:1")
-    _, applied, events = tail._read(0)
+    _, applied, staff_events = tail._read(0)
     assert len(applied) == TrackerAction.objects.count()
     run.refresh_from_db()
-    assert events == [
-        ("staff", *actions.lifecycle_event("library.scan.begin", run)),
-        ("staff", *actions.lifecycle_event("library.scan.complete", run)),
-        ("staff", *actions.lifecycle_event("library.scan.begin", failed)),
-        ("staff", *actions.lifecycle_event("library.scan.fail", failed)),
+    assert staff_events == [
+        ("staff", *events.lifecycle_event("library.scan.begin", run)),
+        ("staff", *events.lifecycle_event("library.scan.complete", run)),
+        ("staff", *events.lifecycle_event("library.scan.begin", failed)),
+        ("staff", *events.lifecycle_event("library.scan.fail", failed)),
     ]
-    assert events[3][2] == {"library": library.pk, "scan": failed.pk, "message": failed.message}
+    assert staff_events[3][2] == {"library": library.pk, "scan": failed.pk, "message": failed.message}
     assert "does not exist" in failed.message
-    for _, name, payload in events:  # valid against the declared schemas
+    for _, name, payload in staff_events:  # valid against the declared schemas
         from common.registry import registry
 
         registry.validate_event(name, payload)

@@ -64,9 +64,9 @@ def test_library_add_refuses_duplicates_and_overlaps(music):
 
 
 def test_library_remove_is_refused_while_a_scan_runs(library):
-    from orchestrator import scanner
+    from orchestrator.scan import lease
 
-    scanner.acquire_lease(library, "busy/scan-1")
+    lease.acquire_lease(library, "busy/scan-1")
     with pytest.raises(CommandError, match="running"):
         run("library", "remove", "Music")
     assert "Removed" in run("library", "remove", "Music", "--force")
@@ -99,9 +99,9 @@ def test_scan_exit_status_is_non_zero_on_failure(library, music, tmp_path):
 
 
 def test_scan_exit_status_is_non_zero_when_another_scan_holds_the_lease(library):
-    from orchestrator import scanner
+    from orchestrator.scan import lease
 
-    scanner.acquire_lease(library, "orchestrator:1/scan-7")
+    lease.acquire_lease(library, "orchestrator:1/scan-7")
     out = io.StringIO()
     with pytest.raises(CommandError) as failure:
         call_command("scan", "--library", "Music", stdout=out)

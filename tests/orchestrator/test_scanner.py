@@ -14,7 +14,9 @@ from mutagen.flac import FLAC
 from library.models import Album, Artist, CoverArt, Genre, Library, ScanRun, Track, TrackArtist
 from library.sample import TEMPLATE_DIR, make_sample_library
 from library.text import search_key, sort_key
-from orchestrator import scanner, services
+from library import files
+from orchestrator import services
+from orchestrator.scan import lease, parse, scanner
 
 from . import data_dir, library, music, scan  # noqa: F401  (fixtures)
 
@@ -143,8 +145,8 @@ def test_rescan_without_changes_opens_no_file(library, music, monkeypatch):
         path.write_bytes(b"\x00garbage" * (st.st_size // 8) + b"x" * (st.st_size % 8))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     calls = []
-    original = scanner.PARSE
-    monkeypatch.setattr(scanner, "PARSE", lambda item: calls.append(item) or original(item))
+    original = parse.PARSE
+    monkeypatch.setattr(parse, "PARSE", lambda item: calls.append(item) or original(item))
     run = scan(library)
     assert run.status == ScanRun.COMPLETED, run.message
     assert (run.files_seen, run.unchanged, run.parsed, run.added, run.updated, run.removed) == (40, 40, 0, 0, 0, 0)
@@ -332,9 +334,9 @@ def test_names_in_any_encoding(library, music):
     stored = Track.objects.get(path__startswith="Caf").path
     assert stored == "Caf\\xe9 latin-1/\\xff\\xfe odd \\\\ name" + source.suffix
     stored.encode("utf-8")  # storable text
-    fs = scanner.text_to_path(stored)
+    fs = files.text_to_path(stored)
     assert os.fsencode(fs) == b"Caf\xe9 latin-1/\xff\xfe odd \\ name" + os.fsencode(source.suffix)
-    real = scanner.track_file(library.root, stored)
+    real = files.file_in_root(library.root, stored)
     assert real is not None and open(real, "rb").read() == source.read_bytes()
     assert scan(library).unchanged == 41  # found again under the same stored path
 
@@ -364,15 +366,15 @@ def test_the_parse_pool_keeps_order_and_a_bounded_window(workers, monkeypatch):
 @pytest.mark.parametrize("name", ["plain.mp3", "Ünïcödé/東京.flac", "back\\slash.mp3", "\\x41 looks escaped",
                                   os.fsdecode(b"\xe9\xff\\x"), os.fsdecode(b"a\\\xc3(")])
 def test_path_text_round_trips(name):
-    text = scanner.path_to_text(name)
+    text = files.path_to_text(name)
     text.encode("utf-8")
-    assert scanner.text_to_path(text) == name
+    assert files.text_to_path(text) == name
 
 
 def test_track_file_refuses_paths_outside_the_root(tmp_path):
     (tmp_path / "lib").mkdir()
-    assert scanner.track_file(str(tmp_path / "lib"), "../etc/passwd") is None
-    assert scanner.track_file(str(tmp_path / "lib"), "") is None
+    assert files.file_in_root(str(tmp_path / "lib"), "../etc/passwd") is None
+    assert files.file_in_root(str(tmp_path / "lib"), "") is None
 
 
 def test_missing_or_empty_root_fails_without_emptying_the_catalogue(library, music, tmp_path):
@@ -429,7 +431,7 @@ def test_scan_messages_readers_see_name_no_filesystem_path_while_the_run_keeps_i
 
 def test_a_cancelled_scan_stops_at_the_next_batch(library, music, monkeypatch):
     parsed = []
-    original = scanner.PARSE
+    original = parse.PARSE
 
     def parse_and_cancel(item):
         if item[1] >= 0:  # an audio file (-1: a folder image)
@@ -438,14 +440,14 @@ def test_a_cancelled_scan_stops_at_the_next_batch(library, music, monkeypatch):
             assert services.scan_cancel(library)["cancelling"] is True
         return original(item)
 
-    monkeypatch.setattr(scanner, "PARSE", parse_and_cancel)
+    monkeypatch.setattr(parse, "PARSE", parse_and_cancel)
     run = scan(library, batch_size=5)
     assert run.status == ScanRun.CANCELLED and run.message.startswith("Cancelled.")
     assert Track.objects.count() == 5  # the first batch; the one in progress was not written
     state = services.scan_tracker(library).state
     assert state["status"] == "cancelled" and state["scan_id"] == run.pk
     assert not Library.objects.get(pk=library.pk).lease_holder
-    monkeypatch.setattr(scanner, "PARSE", original)
+    monkeypatch.setattr(parse, "PARSE", original)
     assert scan(library).added == 35
 
 
@@ -465,14 +467,14 @@ def test_cancel_drops_queued_scans_and_says_when_there_is_nothing(library):
 def test_two_concurrent_scans_of_one_library_run_once(library, music, monkeypatch):
     started = threading.Event()
     release = threading.Event()
-    original = scanner.PARSE
+    original = parse.PARSE
 
     def slow(item):
         started.set()
         assert release.wait(10)
         return original(item)
 
-    monkeypatch.setattr(scanner, "PARSE", slow)
+    monkeypatch.setattr(parse, "PARSE", slow)
     first = ScanRun.objects.create(library=library, trigger="test")
     second = ScanRun.objects.create(library=library, trigger="test")
     results = {}
@@ -498,7 +500,7 @@ def test_two_concurrent_scans_of_one_library_run_once(library, music, monkeypatc
     # scan_request refuses while the lease is held
     from common.errors import Conflict
 
-    assert scanner.acquire_lease(library, "someone/else")
+    assert lease.acquire_lease(library, "someone/else")
     with pytest.raises(Conflict):
         services.scan_request(library, trigger="api")
 
@@ -534,7 +536,7 @@ def test_progress_goes_through_the_scan_tracker(library, music):
 
 
 def test_a_library_removed_during_its_scan_stops_it_cleanly(library, music, monkeypatch):
-    original = scanner.PARSE
+    original = parse.PARSE
     seen = []
 
     def parse_then_remove(item):
@@ -543,7 +545,7 @@ def test_a_library_removed_during_its_scan_stops_it_cleanly(library, music, monk
             services.library_remove(library.pk, force=True)  # elsewhere: another instance
         return original(item)
 
-    monkeypatch.setattr(scanner, "PARSE", parse_then_remove)
+    monkeypatch.setattr(parse, "PARSE", parse_then_remove)
     run = scan(library, batch_size=5)
     assert run.status == ScanRun.FAILED and "lease" in run.message
     assert not Library.objects.exists() and not Track.objects.exists() and not Album.objects.exists()
@@ -603,6 +605,6 @@ def test_a_file_swapped_for_a_pipe_after_the_walk_is_never_opened_blocking(tmp_p
     block and the entry is reported, not parsed."""
     pipe = tmp_path / "swapped.flac"
     os.mkfifo(pipe)
-    assert scanner.parse_file((str(pipe), 1000)) == ("error", "cannot read file: not a regular file")
+    assert parse.parse_file((str(pipe), 1000)) == parse.Unreadable("cannot read file: not a regular file")
     os.mkfifo(tmp_path / "cover.jpg")
-    assert scanner.parse_file((str(tmp_path / "cover.jpg"), -1)) == ("error", "cannot read the folder image: not a regular file")
+    assert parse.parse_file((str(tmp_path / "cover.jpg"), -1)) == parse.Unreadable("cannot read the folder image: not a regular file")
