@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from bridge.api.stream import AUDIO_TYPES
+from bridge.files import AUDIO_TYPES
 
 from . import ids
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils.http import http_date
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from bridge.api.stream import parse_range
+from bridge.files import parse_range
 from library.models import Album, Artist, Library, Track
 from library.sample import make_sample_library
 
@@ -92,11 +92,14 @@ def test_conditional_requests_get_304(music, client):
     assert stale.status_code == 200  # If-Range mismatch: the whole file
 
 
-def test_anonymous_is_refused_with_the_catalogue_code(music):
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_anonymous_is_refused_with_the_catalogue_code(music, method):
     track = music["make"](music["sample"].path)
-    response = Client(HTTP_HOST="127.0.0.1").get(f"/api/v1/tracks/{track.pk}/stream")
-    assert response.status_code in (401, 403)
-    assert response.json()["error"]["code"] in ("unauthenticated", "forbidden")
+    response = getattr(Client(HTTP_HOST="127.0.0.1"), method)(f"/api/v1/tracks/{track.pk}/stream")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    if method == "get":
+        assert response.json()["error"]["code"] == "unauthenticated"
 
 
 def test_unknown_track_is_404(client):
