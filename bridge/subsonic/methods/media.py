@@ -15,7 +15,8 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
 from bridge.files import album_cover, cover_by_id, cover_response, stream_file, track_cover
-from library import selectors, userdata
+from library import selectors
+from library.userdata import playlists
 from library.models import Track
 
 from .. import ids, queries
@@ -64,7 +65,7 @@ def get_cover_art(call: Call) -> HttpResponse:
         if cover is None:
             raise NotFoundError(f"The artist {pk} has no cover art.")
     else:
-        cover_id = userdata.playlist_get(call.user, pk)["cover"]
+        cover_id = playlists.playlist_get(call.user, pk)["cover"]
         if cover_id is None:
             raise NotFoundError(f"The playlist {pk} has no cover art.")
         cover = cover_by_id(cover_id)
