@@ -12,7 +12,7 @@ from tests.library import factories as f
 
 from .conftest import assert_error, image_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 def body_of(response) -> bytes:

@@ -11,8 +11,9 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st
 from bridge.files import parse_range
 from library.models import Album, Artist, Library, Track
 from library.sample import make_sample_library
+from tests.asgi_client import through_asgi
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 @pytest.fixture
@@ -32,9 +33,12 @@ def music(tmp_path):
 
 
 @pytest.fixture
-def client(django_user_model):
+def client(django_user_model, transport):
+    """Signed in; through the real ASGI application (the body sent by ``FileChunks``) in the ``asgi`` run."""
     user = django_user_model.objects.create_user("listener", password="pw-long-enough")
     http = Client(HTTP_HOST="127.0.0.1")
+    if transport == "asgi":
+        through_asgi(http)
     http.force_login(user)
     return http
 

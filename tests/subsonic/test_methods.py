@@ -6,7 +6,7 @@ import pytest
 
 from . import helpers as h
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 def both(client, method: str, **params) -> dict:
