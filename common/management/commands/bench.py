@@ -18,6 +18,7 @@ BENCHMARKS = {
     "rpc": "bridge.bench",
     "subsonic-auth": "bridge.subsonic.bench",
     "streams": "bridge.api.stream_bench",
+    "handler": "mediaproject.handler_bench",
 }
 
 
