@@ -49,15 +49,15 @@ def scope_of(environ: dict) -> tuple[dict, bytes]:
             headers.append((name.lower().replace("_", "-").encode("latin1"), _header_bytes(str(value))))
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
-    path = environ["PATH_INFO"]
+    raw_path = environ["PATH_INFO"].encode("latin1")  # WSGI carries the path's bytes as Latin-1
     scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
         "method": environ["REQUEST_METHOD"].upper(),
         "scheme": environ.get("wsgi.url_scheme", "http"),
-        "path": path,
-        "raw_path": path.encode("latin1"),
+        "path": raw_path.decode("utf-8", "replace"),
+        "raw_path": raw_path,
         "query_string": environ.get("QUERY_STRING", "").encode("latin1"),
         "root_path": "",
         "headers": headers,
