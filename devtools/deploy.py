@@ -113,13 +113,14 @@ class Deployment:
         return process
 
     def start_bridge(self, name: str = "bridge", port: int | None = None, daphne_args: tuple[str, ...] = (),
-                     wait: bool = True, healthy: bool = False, timeout: float = 30) -> int:
-        """A daphne process; ``daphne_args`` e.g. ``("--ping-interval", "2", "--ping-timeout", "2")``.
-        ``wait``: until it answers ``/healthz`` (``healthy``: until it answers 200)."""
+                     wait: bool = True, healthy: bool = False, timeout: float = 30,
+                     app: str = "mediaproject.asgi:application") -> int:
+        """A daphne process serving ``app``; ``daphne_args`` e.g. ``("--ping-interval", "2",
+        "--ping-timeout", "2")``. ``wait``: until it answers ``/healthz`` (``healthy``: until it
+        answers 200)."""
         port = port or self.ports.get(name) or free_port()
         self.ports[name] = port
-        self.spawn(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *daphne_args,
-                          "mediaproject.asgi:application"])
+        self.spawn(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *daphne_args, app])
         if wait:
             self.wait_http(port, timeout, healthy=healthy, process=self.processes[name], name=name)
         return port

@@ -112,15 +112,15 @@ from django.contrib.auth import get_user_model  # noqa: E402
 
 from common.errors import Unauthenticated  # noqa: E402
 
-from . import userdata  # noqa: E402
+from .userdata import favourites, playlists, plays, ratings, shared  # noqa: E402
 
-PlaylistName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=userdata.MAX_NAME)]
-Comment = Annotated[str, StringConstraints(max_length=userdata.MAX_COMMENT)]
-TrackIds = Annotated[list[Id], Field(max_length=userdata.MAX_ENTRIES)]
-Index = Annotated[int, Field(ge=0, lt=userdata.MAX_ENTRIES)]
-Indexes = Annotated[list[Index], Field(min_length=1, max_length=userdata.MAX_ENTRIES)]
+PlaylistName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=playlists.MAX_NAME)]
+Comment = Annotated[str, StringConstraints(max_length=shared.MAX_COMMENT)]
+TrackIds = Annotated[list[Id], Field(max_length=playlists.MAX_ENTRIES)]
+Index = Annotated[int, Field(ge=0, lt=playlists.MAX_ENTRIES)]
+Indexes = Annotated[list[Index], Field(min_length=1, max_length=playlists.MAX_ENTRIES)]
 Kind = Literal["track", "album", "artist"]
-DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=userdata.MAX_DEVICE)]
+DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=plays.MAX_DEVICE)]
 
 
 class PlaylistRef(Schema):
@@ -140,12 +140,12 @@ class PlaylistUpdate(Schema):
     comment: Comment | None = None
     public: bool | None = None
     add: TrackIds = []
-    remove: Annotated[list[Index], Field(max_length=userdata.MAX_ENTRIES)] = []
+    remove: Annotated[list[Index], Field(max_length=playlists.MAX_ENTRIES)] = []
 
 
 class PlaylistAdd(Schema):
     playlist: Id
-    tracks: Annotated[list[Id], Field(min_length=1, max_length=userdata.MAX_ENTRIES)]
+    tracks: Annotated[list[Id], Field(min_length=1, max_length=playlists.MAX_ENTRIES)]
     position: Index | None = None
 
 
@@ -193,24 +193,24 @@ def _device_name(message: Message) -> str:
         from tracker.models import Tracker
 
         key = Tracker.objects.filter(pk=message.context.device, owner_id=message.context.user_id).values_list("key", flat=True).first()
-        return (key or "")[: userdata.MAX_DEVICE]
+        return (key or "")[: plays.MAX_DEVICE]
     return ""
 
 
 @registry.action("playlist.list", Empty, doc="Your playlists and other users' public ones, by name.")
 def playlist_list(message: Message) -> list:
-    return userdata.playlist_list(_user(message))
+    return playlists.playlist_list(_user(message))
 
 
 @registry.action("playlist.get", PlaylistRef, doc="A playlist (yours or a public one) with its tracks in order.")
 def playlist_get(message: Message) -> dict:
-    return userdata.playlist_get(_user(message), message.payload["playlist"])
+    return playlists.playlist_get(_user(message), message.payload["playlist"])
 
 
 @registry.action("playlist.create", PlaylistCreate, doc="Create a playlist of yours, optionally with `tracks` (ids, in order).")
 def playlist_create(message: Message) -> dict:
     payload = message.payload
-    return userdata.playlist_create(
+    return playlists.playlist_create(
         _user(message), payload["name"], track_ids=payload.get("tracks", []),
         comment=payload.get("comment", ""), public=payload.get("public", False),
     )
@@ -223,7 +223,7 @@ def playlist_create(message: Message) -> dict:
 )
 def playlist_update(message: Message) -> dict:
     payload = message.payload
-    return userdata.playlist_update(
+    return playlists.playlist_update(
         _user(message), payload["playlist"], name=payload.get("name"), comment=payload.get("comment"),
         public=payload.get("public"), add_track_ids=payload.get("add", []), remove_indexes=payload.get("remove", []),
     )
@@ -232,41 +232,41 @@ def playlist_update(message: Message) -> dict:
 @registry.action("playlist.add", PlaylistAdd, doc="Insert tracks into a playlist of yours at index `position` (default: the end).")
 def playlist_add(message: Message) -> dict:
     payload = message.payload
-    return userdata.playlist_add(_user(message), payload["playlist"], payload["tracks"], position=payload.get("position"))
+    return playlists.playlist_add(_user(message), payload["playlist"], payload["tracks"], position=payload.get("position"))
 
 
 @registry.action("playlist.remove", PlaylistRemove, doc="Remove the entries at these indexes from a playlist of yours.")
 def playlist_remove(message: Message) -> dict:
-    return userdata.playlist_remove(_user(message), message.payload["playlist"], message.payload["indexes"])
+    return playlists.playlist_remove(_user(message), message.payload["playlist"], message.payload["indexes"])
 
 
 @registry.action("playlist.move", PlaylistMove, doc="Move a playlist entry of yours from `from_index` to `to_index`.")
 def playlist_move(message: Message) -> dict:
     payload = message.payload
-    return userdata.playlist_move(_user(message), payload["playlist"], payload["from_index"], payload["to_index"])
+    return playlists.playlist_move(_user(message), payload["playlist"], payload["from_index"], payload["to_index"])
 
 
 @registry.action("playlist.delete", PlaylistRef, doc="Delete a playlist of yours.")
 def playlist_delete(message: Message) -> dict:
-    userdata.playlist_delete(_user(message), message.payload["playlist"])
+    playlists.playlist_delete(_user(message), message.payload["playlist"])
     return {"playlist": message.payload["playlist"], "deleted": True}
 
 
 @registry.action("favourite.set", FavouriteSet, doc="Star (`starred`: true, the default) or unstar a track, album or artist.")
 def favourite_set(message: Message) -> dict:
     payload = message.payload
-    return userdata.favourite_set(_user(message), payload["kind"], payload["id"], payload.get("starred", True))
+    return favourites.favourite_set(_user(message), payload["kind"], payload["id"], payload.get("starred", True))
 
 
 @registry.action("favourite.list", Empty, doc="The artists, albums and tracks you starred, most recent first.")
 def favourite_list(message: Message) -> dict:
-    return userdata.favourite_list(_user(message))
+    return favourites.favourite_list(_user(message))
 
 
 @registry.action("rating.set", RatingSet, doc="Rate a track, album or artist 1-5; 0 clears your rating.")
 def rating_set(message: Message) -> dict:
     payload = message.payload
-    return userdata.rating_set(_user(message), payload["kind"], payload["id"], payload["rating"])
+    return ratings.rating_set(_user(message), payload["kind"], payload["id"], payload["rating"])
 
 
 @registry.action(
@@ -275,7 +275,7 @@ def rating_set(message: Message) -> dict:
     doc="Record a finished play of `track` (a scrobble), or with `submission`: false that this device is playing it now.",
 )
 def play_record(message: Message) -> dict:
-    return userdata.play_record(
+    return plays.play_record(
         _user(message), message.payload["track"], device=_device_name(message),
         submission=message.payload.get("submission", True),
     )
@@ -283,9 +283,9 @@ def play_record(message: Message) -> dict:
 
 @registry.action("play.list", Paging, doc="A page of your play history, most recent first.")
 def play_list(message: Message) -> dict:
-    return userdata.play_list(_user(message), **_paging(message.payload))
+    return plays.play_list(_user(message), **_paging(message.payload))
 
 
 @registry.action("play.now_playing", Empty, doc="What every user is playing now, most recently started first.")
 def play_now_playing(message: Message) -> list:
-    return userdata.now_playing_list()
+    return plays.now_playing_list()

@@ -10,6 +10,20 @@ from channels.testing import WebsocketCommunicator
 from devtools.wsclient import EventWaiter
 
 
+def pytest_generate_tests(metafunc):
+    """Tests marked ``asgi`` run twice: their HTTP clients (fixtures that take ``transport``)
+    send through Django's test client, then through the real ASGI application."""
+    if "transport" in metafunc.fixturenames and metafunc.definition.get_closest_marker("asgi"):
+        metafunc.parametrize("transport", ["test client", "asgi"])
+
+
+@pytest.fixture
+def transport() -> str:
+    """How the HTTP client fixtures send: ``"test client"`` (Django's), or ``"asgi"`` for tests
+    marked ``asgi`` (see ``pytest_generate_tests``)."""
+    return "test client"
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: throttles count failures there."""

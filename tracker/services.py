@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from common.errors import Forbidden, InvalidPayload, NotFound
 from common.messages import Context
-from library.userdata import check_tracks
+from library.userdata.shared import check_tracks
 
 from . import store
 from .models import Tracker

@@ -19,13 +19,14 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 
+from bridge.files import AUDIO_TYPES
 from common.errors import NotFound
 
 from . import catalogue, covers, libraries, trackers
 from .auth import TokenView
 from .context import ErrorSerializer, errors
 from .schema import SchemaView
-from .stream import AUDIO_TYPES, TrackStreamView
+from .stream import TrackStreamView
 
 
 class IdConverter:

@@ -14,13 +14,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from library import userdata
+from library.userdata import bookmarks, favourites, playlists, plays, ratings, shared
 
 from .catalogue import AlbumSerializer, ArtistSerializer, TrackSerializer
 from .context import MAX_ID, ApiView, errors, parse, reject_unknown
 from .pagination import PagingQuery, page_of
 
-KINDS = list(userdata.KINDS)
+KINDS = list(shared.KINDS)
 
 
 def _body(serializer_class: type[serializers.Serializer], request) -> dict[str, Any]:
@@ -31,36 +31,36 @@ def _body(serializer_class: type[serializers.Serializer], request) -> dict[str, 
 
 def _track_ids(**kwargs) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=userdata.MAX_ENTRIES, **kwargs
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=playlists.MAX_ENTRIES, **kwargs
     )
 
 
 def _index(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=0, max_value=userdata.MAX_ENTRIES - 1, **kwargs)
+    return serializers.IntegerField(min_value=0, max_value=playlists.MAX_ENTRIES - 1, **kwargs)
 
 
 # -- request bodies -----------------------------------------------------------------------
 
 
 class PlaylistCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=userdata.MAX_NAME)
-    comment = serializers.CharField(max_length=userdata.MAX_COMMENT, allow_blank=True, default="")
+    name = serializers.CharField(max_length=playlists.MAX_NAME)
+    comment = serializers.CharField(max_length=shared.MAX_COMMENT, allow_blank=True, default="")
     public = serializers.BooleanField(default=False, help_text="visible (read-only) to every user")
     track_ids = _track_ids(default=list, help_text="the tracks, in order")
 
 
 class PlaylistUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=userdata.MAX_NAME, required=False)
-    comment = serializers.CharField(max_length=userdata.MAX_COMMENT, allow_blank=True, required=False)
+    name = serializers.CharField(max_length=playlists.MAX_NAME, required=False)
+    comment = serializers.CharField(max_length=shared.MAX_COMMENT, allow_blank=True, required=False)
     public = serializers.BooleanField(required=False)
-    remove_indexes = serializers.ListField(child=_index(), max_length=userdata.MAX_ENTRIES, required=False,
+    remove_indexes = serializers.ListField(child=_index(), max_length=playlists.MAX_ENTRIES, required=False,
                                            help_text="entries to remove (indexes before the change); done first")
     add_track_ids = _track_ids(required=False, help_text="tracks to append, after the removals")
 
 
 class PlaylistAddSerializer(serializers.Serializer):
     track_ids = _track_ids(min_length=1)
-    position = serializers.IntegerField(min_value=0, max_value=userdata.MAX_ENTRIES, required=False, allow_null=True,
+    position = serializers.IntegerField(min_value=0, max_value=playlists.MAX_ENTRIES, required=False, allow_null=True,
                                         help_text="index to insert at (0 = first); default: the end")
 
 
@@ -84,13 +84,13 @@ class PlayRequestSerializer(serializers.Serializer):
     submission = serializers.BooleanField(
         default=True, help_text="true: a finished play (scrobble); false: only 'now playing' on this device"
     )
-    device = serializers.CharField(max_length=userdata.MAX_DEVICE, allow_blank=True, default="")
+    device = serializers.CharField(max_length=plays.MAX_DEVICE, allow_blank=True, default="")
 
 
 class BookmarkRequestSerializer(serializers.Serializer):
     track = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    position_ms = serializers.IntegerField(min_value=0, max_value=userdata.MAX_BOOKMARK_MS)
-    comment = serializers.CharField(max_length=userdata.MAX_COMMENT, allow_blank=True, default="")
+    position_ms = serializers.IntegerField(min_value=0, max_value=bookmarks.MAX_BOOKMARK_MS)
+    comment = serializers.CharField(max_length=shared.MAX_COMMENT, allow_blank=True, default="")
 
 
 # -- the shapes the services return -------------------------------------------------------
@@ -184,32 +184,32 @@ class PlaylistListView(ApiView):
     @extend_schema(operation_id="playlists_list", tags=["playlists"], responses={200: PlaylistSerializer(many=True), **errors()},
                    summary="Your playlists and other users' public ones, by name")
     def get(self, request):
-        return Response(userdata.playlist_list(request.user))
+        return Response(playlists.playlist_list(request.user))
 
     @extend_schema(operation_id="playlists_create", tags=["playlists"], request=PlaylistCreateSerializer,
                    responses={201: PlaylistChangedSerializer, **errors(400, 404)},
                    summary="Create a playlist of yours (404 names a track that does not exist)")
     def post(self, request):
         body = _body(PlaylistCreateSerializer, request)
-        return Response(userdata.playlist_create(request.user, body.pop("name"), **body), status=status.HTTP_201_CREATED)
+        return Response(playlists.playlist_create(request.user, body.pop("name"), **body), status=status.HTTP_201_CREATED)
 
 
 class PlaylistDetailView(ApiView):
     @extend_schema(operation_id="playlists_get", tags=["playlists"], responses={200: PlaylistDetailSerializer, **errors(404)},
                    summary="A playlist (yours or a public one) with its tracks in order")
     def get(self, request, playlist_id: int):
-        return Response(userdata.playlist_get(request.user, playlist_id))
+        return Response(playlists.playlist_get(request.user, playlist_id))
 
     @extend_schema(operation_id="playlists_update", tags=["playlists"], request=PlaylistUpdateSerializer,
                    responses={200: PlaylistChangedSerializer, **errors(400, 403, 404)},
                    summary="Rename, comment, share a playlist of yours; remove entries, then append tracks")
     def patch(self, request, playlist_id: int):
-        return Response(userdata.playlist_update(request.user, playlist_id, **_body(PlaylistUpdateSerializer, request)))
+        return Response(playlists.playlist_update(request.user, playlist_id, **_body(PlaylistUpdateSerializer, request)))
 
     @extend_schema(operation_id="playlists_delete", tags=["playlists"], responses={204: None, **errors(403, 404)},
                    summary="Delete a playlist of yours")
     def delete(self, request, playlist_id: int):
-        userdata.playlist_delete(request.user, playlist_id)
+        playlists.playlist_delete(request.user, playlist_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -219,7 +219,7 @@ class PlaylistTracksView(ApiView):
                    summary="Insert tracks into a playlist of yours (default: at the end)")
     def post(self, request, playlist_id: int):
         body = _body(PlaylistAddSerializer, request)
-        return Response(userdata.playlist_add(request.user, playlist_id, body["track_ids"], position=body.get("position")))
+        return Response(playlists.playlist_add(request.user, playlist_id, body["track_ids"], position=body.get("position")))
 
 
 class PlaylistEntryView(ApiView):
@@ -227,7 +227,7 @@ class PlaylistEntryView(ApiView):
                    responses={200: PlaylistChangedSerializer, **errors(400, 403, 404)},
                    summary="Remove the entry at an index from a playlist of yours")
     def delete(self, request, playlist_id: int, index: int):
-        return Response(userdata.playlist_remove(request.user, playlist_id, [index]))
+        return Response(playlists.playlist_remove(request.user, playlist_id, [index]))
 
 
 class PlaylistMoveView(ApiView):
@@ -236,7 +236,7 @@ class PlaylistMoveView(ApiView):
                    summary="Move an entry of a playlist of yours")
     def post(self, request, playlist_id: int):
         body = _body(PlaylistMoveSerializer, request)
-        return Response(userdata.playlist_move(request.user, playlist_id, body["from_index"], body["to_index"]))
+        return Response(playlists.playlist_move(request.user, playlist_id, body["from_index"], body["to_index"]))
 
 
 # -- favourites and ratings ---------------------------------------------------------------
@@ -246,14 +246,14 @@ class FavouriteListView(ApiView):
     @extend_schema(operation_id="favourites_list", tags=["favourites"], responses={200: FavouritesSerializer, **errors()},
                    summary="The artists, albums and tracks you starred, most recent first")
     def get(self, request):
-        return Response(userdata.favourite_list(request.user))
+        return Response(favourites.favourite_list(request.user))
 
     @extend_schema(operation_id="favourites_star", tags=["favourites"], request=FavouriteRequestSerializer,
                    responses={200: FavouriteStateSerializer, **errors(400, 404)},
                    summary="Star a track, album or artist (starring again keeps the first time)")
     def post(self, request):
         body = _body(FavouriteRequestSerializer, request)
-        return Response(userdata.favourite_set(request.user, body["kind"], body["id"], True))
+        return Response(favourites.favourite_set(request.user, body["kind"], body["id"], True))
 
 
 class FavouriteDetailView(ApiView):
@@ -262,7 +262,7 @@ class FavouriteDetailView(ApiView):
                    responses={200: FavouriteStateSerializer, **errors(400, 404)},
                    summary="Unstar a track, album or artist")
     def delete(self, request, kind: str, object_id: int):
-        return Response(userdata.favourite_set(request.user, kind, object_id, False))
+        return Response(favourites.favourite_set(request.user, kind, object_id, False))
 
 
 class RatingView(ApiView):
@@ -271,7 +271,7 @@ class RatingView(ApiView):
                    summary="Rate a track, album or artist 1-5; 0 clears your rating")
     def put(self, request):
         body = _body(RatingRequestSerializer, request)
-        return Response(userdata.rating_set(request.user, body["kind"], body["id"], body["rating"]))
+        return Response(ratings.rating_set(request.user, body["kind"], body["id"], body["rating"]))
 
     @extend_schema(operation_id="ratings_set_post", tags=["ratings"], request=RatingRequestSerializer,
                    responses={200: RatingStateSerializer, **errors(400, 404)}, summary="Same as PUT")
@@ -287,14 +287,14 @@ class PlayListView(ApiView):
                    responses={200: page_of(PlaySerializer), **errors(400)},
                    summary="A page of your play history, most recent first")
     def get(self, request):
-        return Response(userdata.play_list(request.user, **parse(PagingQuery, request.query_params)))
+        return Response(plays.play_list(request.user, **parse(PagingQuery, request.query_params)))
 
     @extend_schema(operation_id="plays_record", tags=["plays"], request=PlayRequestSerializer,
                    responses={201: PlaySerializer, 200: PlaySerializer, **errors(400, 404)},
                    summary="Record a play (201), or with submission false what a device is playing now (200)")
     def post(self, request):
         body = _body(PlayRequestSerializer, request)
-        result = userdata.play_record(request.user, body.pop("track"), **body)
+        result = plays.play_record(request.user, body.pop("track"), **body)
         return Response(result, status=status.HTTP_201_CREATED if result["id"] is not None else status.HTTP_200_OK)
 
 
@@ -302,7 +302,7 @@ class NowPlayingView(ApiView):
     @extend_schema(operation_id="plays_now_playing", tags=["plays"], responses={200: NowPlayingSerializer(many=True), **errors()},
                    summary="What every user is playing now, most recently started first")
     def get(self, request):
-        return Response(userdata.now_playing_list())
+        return Response(plays.now_playing_list())
 
 
 # -- bookmarks ----------------------------------------------------------------------------
@@ -312,14 +312,14 @@ class BookmarkListView(ApiView):
     @extend_schema(operation_id="bookmarks_list", tags=["bookmarks"], responses={200: BookmarkSerializer(many=True), **errors()},
                    summary="Your bookmarks, most recently set first")
     def get(self, request):
-        return Response(userdata.bookmark_list(request.user))
+        return Response(bookmarks.bookmark_list(request.user))
 
     @extend_schema(operation_id="bookmarks_set", tags=["bookmarks"], request=BookmarkRequestSerializer,
                    responses={200: BookmarkSerializer, **errors(400, 404)},
                    summary="Create or move your bookmark in a track")
     def put(self, request):
         body = _body(BookmarkRequestSerializer, request)
-        return Response(userdata.bookmark_set(request.user, body["track"], body["position_ms"], body["comment"]))
+        return Response(bookmarks.bookmark_set(request.user, body["track"], body["position_ms"], body["comment"]))
 
     @extend_schema(operation_id="bookmarks_set_post", tags=["bookmarks"], request=BookmarkRequestSerializer,
                    responses={200: BookmarkSerializer, **errors(400, 404)}, summary="Same as PUT")
@@ -331,5 +331,5 @@ class BookmarkDetailView(ApiView):
     @extend_schema(operation_id="bookmarks_delete", tags=["bookmarks"], responses={204: None, **errors(404)},
                    summary="Remove your bookmark in a track")
     def delete(self, request, track_id: int):
-        userdata.bookmark_delete(request.user, track_id)
+        bookmarks.bookmark_delete(request.user, track_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,6 @@ Feishin, ...) can use the server.
   ``tr-``, ``pl-``, ``co-``); ``shapes``: catalogue dicts as Subsonic elements.
 - ``methods``: one module per area; they call ``library.selectors``, ``library.userdata``,
   ``tracker.services`` and ``orchestrator.services``, plus ``queries`` for the few lists
-  only Subsonic needs.
+  only Subsonic needs; streams and covers are ``bridge.files``' responses, shared with REST.
 - ``views`` and ``urls``: the endpoint, and ``/rest/credentials`` for the browser UI.
 """

@@ -8,7 +8,7 @@ same dict REST and WebSocket clients get, with a fixed number of queries per cal
 - ``albums_by_ids`` / ``tracks_by_ids``: catalogue dicts in the order of the ids given.
 - ``album_ids_for_list``: the getAlbumList types the shared ``album_list`` has no order for
   (random, alphabeticalByArtist, byYear ranges; highest, frequent and recent through
-  ``userdata.album_ids_by_rating`` / ``album_ids_by_plays``, within the music folder).
+  ``ratings.album_ids_by_rating`` / ``album_ids_by_plays``, within the music folder).
 - ``track_page``: every track (or a genre's), paged in catalogue order (getSongsByGenre,
   the empty search that clients use to sync the whole library).
 - ``random_track_ids``, ``lyrics_track``, ``artist_cover``.
@@ -19,7 +19,8 @@ from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from library import selectors, userdata
+from library import selectors
+from library.userdata import plays, ratings
 from library.models import Album, CoverArt, Track
 
 albums_by_ids = selectors.albums_by_ids
@@ -51,9 +52,9 @@ def album_ids_for_list(kind: str, *, user, offset: int, size: int, from_year: in
         ordered = ordered.order_by("-year", "sort_title", "id") if from_year > to_year else ordered.order_by("year", "sort_title", "id")
         return list(ordered.values_list("id", flat=True)[offset:offset + size])
     if kind == "highest":
-        return userdata.album_ids_by_rating(user, albums, offset=offset, size=size)
+        return ratings.album_ids_by_rating(user, albums, offset=offset, size=size)
     if kind in ("frequent", "recent"):
-        return userdata.album_ids_by_plays(user, albums, order=kind, offset=offset, size=size)
+        return plays.album_ids_by_plays(user, albums, order=kind, offset=offset, size=size)
     raise ValueError(kind)  # pragma: no cover - the view checks the type first
 
 

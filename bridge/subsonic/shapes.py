@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from bridge.api.stream import AUDIO_TYPES
+from bridge.files import AUDIO_TYPES
 
 from . import ids
 
@@ -60,17 +60,17 @@ class Marks:
 
     @classmethod
     def load(cls, user, *, tracks: Iterable[int] = (), albums: Iterable[int] = (), artists: Iterable[int] = ()) -> "Marks":
-        from library import userdata
+        from library.userdata import favourites, plays, ratings
 
         marks = cls()
         for kind, wanted in (("track", tracks), ("album", albums), ("artist", artists)):
             wanted = sorted({pk for pk in wanted if pk is not None})
             if not wanted:
                 continue
-            marks.starred[kind] = dict(userdata.favourite_ids(user, kind, wanted))
-            marks.ratings[kind] = dict(userdata.rating_get_many(user, kind, wanted))
+            marks.starred[kind] = dict(favourites.favourite_ids(user, kind, wanted))
+            marks.ratings[kind] = dict(ratings.rating_get_many(user, kind, wanted))
             if kind == "track":
-                marks.plays = dict(userdata.play_counts(user, wanted))
+                marks.plays = dict(plays.play_counts(user, wanted))
         return marks
 
     def apply(self, element: dict[str, Any], kind: str, pk: int) -> dict[str, Any]:

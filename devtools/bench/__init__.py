@@ -13,4 +13,5 @@ BENCHMARKS = {
     "rpc": "devtools.bench.fanout",
     "subsonic-auth": "devtools.bench.subsonic_auth",
     "streams": "devtools.bench.streams",
+    "handler": "devtools.bench.handler",
 }

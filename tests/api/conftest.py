@@ -9,17 +9,19 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from tests.asgi_client import through_asgi
 from tests.library import factories as f
 
 TEMPLATES = Path(settings.BASE_DIR) / "library" / "sample_templates"
 
 
 @pytest.fixture
-def client_for(make_user, token_for):
-    """``client_for(user)`` -> an APIClient sending the user's token; ``client_for(None)``: anonymous."""
+def client_for(make_user, token_for, transport):
+    """``client_for(user)`` -> an APIClient sending the user's token; ``client_for(None)``: anonymous.
+    Through the real ASGI application in the ``asgi`` run of a test marked ``asgi``."""
 
     def make(user=None) -> APIClient:
-        client = APIClient()
+        client = through_asgi(APIClient()) if transport == "asgi" else APIClient()
         if user is not None:
             client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client

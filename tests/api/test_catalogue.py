@@ -7,7 +7,7 @@ from library import selectors
 
 from .conftest import assert_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 LIST_URLS = ["/api/v1/artists/", "/api/v1/albums/", "/api/v1/genres/", "/api/v1/search/?q=a"]
 

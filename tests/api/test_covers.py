@@ -6,13 +6,13 @@ import io
 import pytest
 from PIL import Image
 
-from bridge.api import covers
+from bridge.files import bucket
 from library.covers import cover_path, store_cover
 from tests.library import factories as f
 
 from .conftest import assert_error, image_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 def body_of(response) -> bytes:
@@ -181,7 +181,7 @@ def test_an_unreadable_jpeg_is_sent_as_stored(as_alice, data_dir):
 
 
 def test_size_buckets():
-    assert [covers.bucket(n) for n in (1, 32, 33, 1199, 1200, 10**6)] == [32, 32, 64, 1200, 1200, 1200]
+    assert [bucket(n) for n in (1, 32, 33, 1199, 1200, 10**6)] == [32, 32, 64, 1200, 1200, 1200]
 
 
 def test_a_range_header_on_a_cover_never_ends_in_500(as_alice, album, big_jpeg):

@@ -9,7 +9,7 @@ from tests.library import factories as f
 
 from .conftest import assert_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from library.models import Bookmark, Favourite, Play, Playlist, Rating
 from tests.library import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 API = "/api/v1"
 

@@ -4,18 +4,33 @@ sent whole, errors and an async view through the same path."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 import json
 
 import pytest
 from channels.testing import HttpCommunicator
+from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
 from django.db.backends.signals import connection_created
 
 from library.models import Album, Artist, Library, Track
 from library.sample import make_sample_library
-from mediaproject.http import ThreadPoolASGIHandler
+from mediaproject.http import DJANGO_REVIEWED, DJANGO_SOURCES, ThreadPoolASGIHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize("name", sorted(DJANGO_SOURCES))
+def test_the_copied_django_methods_are_those_reviewed(name):
+    """Fails when the installed Django changed a method ``mediaproject.http`` copies."""
+    import django
+
+    source = inspect.getsource(getattr(ASGIHandler, name))
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == DJANGO_SOURCES[name], (
+        f"Django {django.__version__}'s ASGIHandler.{name} differs from the one in Django {DJANGO_REVIEWED} that "
+        f"mediaproject.http.ThreadPoolASGIHandler copies: review the copy against it (fixes Django made there), "
+        f"then update DJANGO_REVIEWED and DJANGO_SOURCES")
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ from django.test import Client
 from django.utils.http import http_date
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from bridge.api.stream import parse_range
+from bridge.files import parse_range
 from library.models import Album, Artist, Library, Track
 from library.sample import make_sample_library
+from tests.asgi_client import through_asgi
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 @pytest.fixture
@@ -32,9 +33,12 @@ def music(tmp_path):
 
 
 @pytest.fixture
-def client(django_user_model):
+def client(django_user_model, transport):
+    """Signed in; through the real ASGI application (the body sent by ``FileChunks``) in the ``asgi`` run."""
     user = django_user_model.objects.create_user("listener", password="pw-long-enough")
     http = Client(HTTP_HOST="127.0.0.1")
+    if transport == "asgi":
+        through_asgi(http)
     http.force_login(user)
     return http
 
@@ -92,11 +96,14 @@ def test_conditional_requests_get_304(music, client):
     assert stale.status_code == 200  # If-Range mismatch: the whole file
 
 
-def test_anonymous_is_refused_with_the_catalogue_code(music):
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_anonymous_is_refused_with_the_catalogue_code(music, method):
     track = music["make"](music["sample"].path)
-    response = Client(HTTP_HOST="127.0.0.1").get(f"/api/v1/tracks/{track.pk}/stream")
-    assert response.status_code in (401, 403)
-    assert response.json()["error"]["code"] in ("unauthenticated", "forbidden")
+    response = getattr(Client(HTTP_HOST="127.0.0.1"), method)(f"/api/v1/tracks/{track.pk}/stream")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    if method == "get":
+        assert response.json()["error"]["code"] == "unauthenticated"
 
 
 def test_unknown_track_is_404(client):

@@ -44,7 +44,7 @@ def test_a_fresh_data_folder_is_private_after_migrate_a_scan_and_a_cover(tmp_pat
     manage(data, "library", "add", "--name", "Music", str(music), "--interval", "0")
     manage(data, "scan", "--library", "Music", "--workers", "1")
     manage(data, "shell", "-c", (  # a stored cover and a resized copy, as the cover views make them
-        "import io; from PIL import Image; from bridge.api.covers import rendition;"
+        "import io; from PIL import Image; from bridge.files import rendition;"
         "from library.covers import store_cover; buf = io.BytesIO();"
         "Image.new('RGB', (300, 300), 'navy').save(buf, 'JPEG');"
         "rendition(store_cover(buf.getvalue(), 'image/jpeg'), 64)"))

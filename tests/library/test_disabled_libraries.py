@@ -143,6 +143,6 @@ def test_a_cover_only_hidden_albums_use_is_not_served_by_its_id(cat, make_user, 
         assert reply["error"]["code"] == 70
     for cover in shown:
         assert api.get(f"/api/v1/covers/{cover}").status_code == 200
-    from bridge.api.covers import cover_by_id
+    from bridge.files import cover_by_id
 
     assert cover_by_id(orphan.pk) == orphan

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from library.sample import make_sample_library
+from tests.asgi_client import through_asgi
 
 NS = "{http://subsonic.org/restapi}"
 HOST = {"HTTP_HOST": "127.0.0.1"}
@@ -48,8 +49,8 @@ class Subsonic:
     ``subsonic-response`` as a dict (JSON) or an Element (XML)."""
 
     def __init__(self, username: str, password: str | None = None, *, api_key: str | None = None,
-                 auth: str = "token", client: str = "pytest") -> None:
-        self.http = Client(**HOST)
+                 auth: str = "token", client: str = "pytest", transport: str = "test client") -> None:
+        self.http = through_asgi(Client(**HOST)) if transport == "asgi" else Client(**HOST)
         self.username, self.password, self.api_key, self.auth, self.client = username, password, api_key, auth, client
 
     def credentials(self) -> dict[str, str]:
@@ -106,17 +107,18 @@ def subsonic_user(make_user):
 
 
 @pytest.fixture
-def alice(subsonic_user) -> Subsonic:
+def alice(subsonic_user, transport) -> Subsonic:
+    """Through the real ASGI application in the ``asgi`` run of a test marked ``asgi``."""
     user, password = subsonic_user("alice")
-    client = Subsonic("alice", password)
+    client = Subsonic("alice", password, transport=transport)
     client.user = user
     return client
 
 
 @pytest.fixture
-def admin(subsonic_user) -> Subsonic:
+def admin(subsonic_user, transport) -> Subsonic:
     user, password = subsonic_user("root", staff=True)
-    client = Subsonic("root", password)
+    client = Subsonic("root", password, transport=transport)
     client.user = user
     return client
 

@@ -16,7 +16,7 @@ from library.models import SubsonicCredential
 
 from .conftest import Subsonic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 def code(body: dict) -> int | None:

@@ -6,7 +6,7 @@ import pytest
 
 from . import helpers as h
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 def both(client, method: str, **params) -> dict:
@@ -172,16 +172,16 @@ def _list_params(kind: str, catalogue) -> dict:
 
 @pytest.mark.parametrize("kind", LIST_TYPES)
 def test_album_lists_of_every_type(catalogue, alice, kind):
-    from library import userdata
+    from library.userdata import favourites, plays, ratings
 
     album_ids = catalogue["albums"]
     # Something to find for the per-user types.
-    userdata.favourite_set(alice.user, "album", album_ids[0], True)
-    userdata.rating_set(alice.user, "album", album_ids[-1], 5)
-    userdata.rating_set(alice.user, "album", album_ids[0], 2)
+    favourites.favourite_set(alice.user, "album", album_ids[0], True)
+    ratings.rating_set(alice.user, "album", album_ids[-1], 5)
+    ratings.rating_set(alice.user, "album", album_ids[0], 2)
     tracks = catalogue["tracks"]
     for track_id in (tracks[0], tracks[0], tracks[-1]):
-        userdata.play_record(alice.user, track_id)
+        plays.play_record(alice.user, track_id)
     params = {"type": kind, "size": 50, **_list_params(kind, catalogue)}
     if kind == "random":
         albums = alice.ok("getAlbumList2", **params)["albumList2"]["album"]

@@ -10,7 +10,7 @@ from . import helpers as h
 from .conftest import Subsonic
 from .test_methods import both, fails
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.asgi]
 
 
 @pytest.fixture

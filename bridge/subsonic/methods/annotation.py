@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from library import userdata
+from library.userdata import favourites, plays, ratings
 
 from .. import ids
 from ..responses import InvalidParameter, MissingParameter
@@ -34,7 +34,7 @@ def _star(call: Call, starred: bool) -> dict[str, Any]:
     targets = _targets(call)
     with transaction.atomic():  # all or nothing: an unknown id changes nothing
         for kind, pk in targets:
-            userdata.favourite_set(call.user, kind, pk, starred)
+            favourites.favourite_set(call.user, kind, pk, starred)
     return {}
 
 
@@ -54,7 +54,7 @@ def set_rating(call: Call) -> dict[str, Any]:
     kind, pk = ids.parse_any(call.params.required("id"), default=ids.TRACK)
     if kind not in KIND_NAMES:
         raise ids.NotFoundError(f"{call.params.get('id')!r} cannot be rated: rate songs, albums and artists.")
-    userdata.rating_set(call.user, KIND_NAMES[kind], pk, call.params.int("rating", required=True))
+    ratings.rating_set(call.user, KIND_NAMES[kind], pk, call.params.int("rating", required=True))
     return {}
 
 
@@ -79,6 +79,6 @@ def scrobble(call: Call) -> dict[str, Any]:
             played_at = None
             if index < len(times):
                 played_at = _when(times[index])
-            userdata.play_record(call.user, track_id, played_at=played_at, device=call.client[:userdata.MAX_DEVICE],
+            plays.play_record(call.user, track_id, played_at=played_at, device=call.client[:plays.MAX_DEVICE],
                                  submission=submission)
     return {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from library import selectors, userdata
+from library import selectors
+from library.userdata import favourites, plays
 
 from .. import queries, shapes
 from ..responses import InvalidParameter
@@ -30,7 +31,7 @@ def _albums(call: Call) -> list[dict[str, Any]]:
         page = selectors.album_list(order=_SHARED_ORDERS[kind], genre=genre, library=library, offset=offset, limit=size)
         return page["items"]
     if kind == "starred":
-        return userdata.favourite_list(call.user)["albums"][offset:offset + size]
+        return favourites.favourite_list(call.user)["albums"][offset:offset + size]
     years = {}
     if kind == "byYear":
         years = {"from_year": params.int("fromYear", required=True), "to_year": params.int("toYear", required=True)}
@@ -83,7 +84,7 @@ def get_songs_by_genre(call: Call) -> dict[str, Any]:
 
 
 def _starred(call: Call, id3: bool) -> dict[str, Any]:
-    starred = userdata.favourite_list(call.user)
+    starred = favourites.favourite_list(call.user)
     marks = shapes.marks_for(call.user, tracks=starred["tracks"], albums=starred["albums"], artists=starred["artists"])
     build_artist = shapes.artist_id3 if id3 else shapes.artist
     build_album = shapes.album_id3 if id3 else shapes.album_dir
@@ -107,7 +108,7 @@ def get_starred2(call: Call) -> dict[str, Any]:
 @method("getNowPlaying")
 def get_now_playing(call: Call) -> dict[str, Any]:
     """What every user is playing now (set by scrobble with ``submission=false``)."""
-    playing = userdata.now_playing_list()
+    playing = plays.now_playing_list()
     marks = shapes.marks_for(call.user, tracks=[entry["track"] for entry in playing])
     entries = []
     for entry in playing:

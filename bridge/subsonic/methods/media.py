@@ -2,8 +2,8 @@
 
 Audio is always the original file (no transcoding here): ``maxBitRate``, ``format`` and
 ``timeOffset`` are accepted and ignored, as the Subsonic API allows when no transcoding
-applies. Ranges, conditional requests and X-Accel-Redirect are ``stream_file``'s, shared
-with REST; cover images are the REST cover module's ``cover_response``.
+applies. Ranges, conditional requests, X-Accel-Redirect and cover images are
+``bridge.files``', shared with REST.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
-from bridge.api import covers
-from bridge.api.stream import stream_file
-from library import selectors, userdata
+from bridge.files import album_cover, cover_by_id, cover_response, stream_file, track_cover
+from library import selectors
+from library.userdata import playlists
 from library.models import Track
 
 from .. import ids, queries
@@ -55,21 +55,21 @@ def get_cover_art(call: Call) -> HttpResponse:
     kind, pk = ids.parse_any(call.params.required("id"), default=ids.COVER)
     size = call.params.int("size", None, minimum=1, maximum=100_000)
     if kind == ids.COVER:
-        cover = covers.cover_by_id(pk)
+        cover = cover_by_id(pk)
     elif kind == ids.ALBUM:
-        cover = covers.album_cover(pk)
+        cover = album_cover(pk)
     elif kind == ids.TRACK:
-        cover = covers.track_cover(pk)
+        cover = track_cover(pk)
     elif kind == ids.ARTIST:
         cover = queries.artist_cover(pk)
         if cover is None:
             raise NotFoundError(f"The artist {pk} has no cover art.")
     else:
-        cover_id = userdata.playlist_get(call.user, pk)["cover"]
+        cover_id = playlists.playlist_get(call.user, pk)["cover"]
         if cover_id is None:
             raise NotFoundError(f"The playlist {pk} has no cover art.")
-        cover = covers.cover_by_id(cover_id)
-    return covers.cover_response(call.http, cover, size)
+        cover = cover_by_id(cover_id)
+    return cover_response(call.http, cover, size)
 
 
 # -- lyrics ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from library import userdata
+from library.userdata import playlists
 
 from .. import ids, shapes
 from ..responses import ERROR_NOT_AUTHORIZED, MissingParameter, NotFoundError, SubsonicError
@@ -46,19 +46,19 @@ def get_playlists(call: Call) -> dict[str, Any]:
     """The caller's playlists and everyone's public ones; staff may name another ``username``."""
     username = call.params.get("username")
     if not username or username == call.user.get_username():
-        return {"playlists": {"playlist": [playlist_element(p) for p in userdata.playlist_list(call.user)]}}
+        return {"playlists": {"playlist": [playlist_element(p) for p in playlists.playlist_list(call.user)]}}
     if not call.user.is_staff:
         raise SubsonicError(ERROR_NOT_AUTHORIZED, "Only staff users can list another user's playlists.")
     other = get_user_model().objects.filter(username=username).first()
     if other is None:
         raise NotFoundError(f"No user {username!r}.")
-    owned = [p for p in userdata.playlist_list(other) if p["owner"]["id"] == other.pk]
+    owned = [p for p in playlists.playlist_list(other) if p["owner"]["id"] == other.pk]
     return {"playlists": {"playlist": [playlist_element(p) for p in owned]}}
 
 
 @method("getPlaylist")
 def get_playlist(call: Call) -> dict[str, Any]:
-    playlist = userdata.playlist_get(call.user, ids.parse(call.params.required("id"), ids.PLAYLIST))
+    playlist = playlists.playlist_get(call.user, ids.parse(call.params.required("id"), ids.PLAYLIST))
     return {"playlist": _with_entries(call, playlist)}
 
 
@@ -71,20 +71,20 @@ def create_playlist(call: Call) -> dict[str, Any]:
     if playlist_id:
         pk = ids.parse(playlist_id, ids.PLAYLIST)
         with transaction.atomic():
-            current = userdata.playlist_get(call.user, pk)
-            userdata.playlist_update(call.user, pk, name=name or None, add_track_ids=songs,
+            current = playlists.playlist_get(call.user, pk)
+            playlists.playlist_update(call.user, pk, name=name or None, add_track_ids=songs,
                                      remove_indexes=range(len(current["tracks"])))
     elif name:
-        pk = userdata.playlist_create(call.user, name, track_ids=songs)["id"]
+        pk = playlists.playlist_create(call.user, name, track_ids=songs)["id"]
     else:
         raise MissingParameter("name or playlistId")
-    return {"playlist": _with_entries(call, userdata.playlist_get(call.user, pk))}
+    return {"playlist": _with_entries(call, playlists.playlist_get(call.user, pk))}
 
 
 @method("updatePlaylist")
 def update_playlist(call: Call) -> dict[str, Any]:
     params = call.params
-    userdata.playlist_update(
+    playlists.playlist_update(
         call.user,
         ids.parse(params.required("playlistId"), ids.PLAYLIST),
         name=params.get("name"),
@@ -98,5 +98,5 @@ def update_playlist(call: Call) -> dict[str, Any]:
 
 @method("deletePlaylist")
 def delete_playlist(call: Call) -> dict[str, Any]:
-    userdata.playlist_delete(call.user, ids.parse(call.params.required("id"), ids.PLAYLIST))
+    playlists.playlist_delete(call.user, ids.parse(call.params.required("id"), ids.PLAYLIST))
     return {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from library import userdata
+from library.userdata import bookmarks, shared
 from tracker import services as trackers
 from tracker import store
 from tracker.reducers.playback import live_position
@@ -39,7 +39,7 @@ def device_name(call: Call) -> str:
 def save_play_queue(call: Call) -> dict[str, Any]:
     params = call.params
     track_ids = [ids.parse(value, ids.TRACK) for value in params.getlist("id")]
-    userdata.check_tracks(track_ids)  # before the device is registered
+    shared.check_tracks(track_ids)  # before the device is registered
     current = ids.parse(params.get("current"), ids.TRACK) if params.get("current") else None
     position = params.int("position", 0, minimum=0, maximum=MAX_POSITION_MS)
 
@@ -93,8 +93,8 @@ def get_play_queue(call: Call) -> dict[str, Any]:
 
 @method("getBookmarks")
 def get_bookmarks(call: Call) -> dict[str, Any]:
-    bookmarks = userdata.bookmark_list(call.user)
-    marks = shapes.marks_for(call.user, tracks=[bookmark["track"] for bookmark in bookmarks])
+    saved = bookmarks.bookmark_list(call.user)
+    marks = shapes.marks_for(call.user, tracks=[bookmark["track"] for bookmark in saved])
     return {"bookmarks": {"bookmark": [
         {
             "position": bookmark["position_ms"],
@@ -104,19 +104,19 @@ def get_bookmarks(call: Call) -> dict[str, Any]:
             "changed": shapes.iso(bookmark["updated"]),
             "entry": shapes.song(bookmark["track"], marks),
         }
-        for bookmark in bookmarks
+        for bookmark in saved
     ]}}
 
 
 @method("createBookmark")
 def create_bookmark(call: Call) -> dict[str, Any]:
     params = call.params
-    userdata.bookmark_set(call.user, ids.parse(params.required("id"), ids.TRACK),
+    bookmarks.bookmark_set(call.user, ids.parse(params.required("id"), ids.TRACK),
                           params.int("position", required=True, minimum=0), params.get("comment") or "")
     return {}
 
 
 @method("deleteBookmark")
 def delete_bookmark(call: Call) -> dict[str, Any]:
-    userdata.bookmark_delete(call.user, ids.parse(call.params.required("id"), ids.TRACK))
+    bookmarks.bookmark_delete(call.user, ids.parse(call.params.required("id"), ids.TRACK))
     return {}

@@ -1,0 +1,15 @@
+"""Per-user data every interface shares, one module per feature: ``playlists``,
+``favourites`` (stars), ``ratings``, ``plays`` (scrobbles and "now playing") and
+``bookmarks``; ``shared`` holds their argument checks.
+
+Services (writes) and selectors (reads), named ``<entity>_<action>``. Each takes the acting
+``user`` (a User instance), validates its arguments (REST, WebSocket and Subsonic call these
+directly), and returns JSON-safe dicts; failures raise ``NotFound``, ``Forbidden`` or
+``InvalidPayload`` from ``common.errors``. Catalogue objects inside the results use the
+shapes of ``library.selectors`` (``_track``, ``_album``, ``_artist``); a user reference is
+``{id, username}``.
+
+Album rankings (``ratings.album_ids_by_rating``, ``plays.album_ids_by_plays``) return bare
+album ids, a page of them, for the caller to build (Subsonic's getAlbumList types highest,
+frequent and recent).
+"""
