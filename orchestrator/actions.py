@@ -22,10 +22,9 @@ from pydantic import StringConstraints
 from common import bounds, groups
 from common.messages import Message
 from common.registry import Permission, Schema, registry
+from tracker.reducers.scan import SCAN
 
 logger = logging.getLogger(__name__)
-
-GROUP_STAFF = groups.STAFF
 
 LibraryId = bounds.Id
 Text = Annotated[str, StringConstraints(max_length=2000)]
@@ -83,13 +82,8 @@ SCAN_FAILED = registry.event(
     audience="staff users (group staff)",
 )
 
-# Tracker action -> staff event.
-LIFECYCLE = {
-    "library.scan.begin": SCAN_STARTED.name,
-    "library.scan.complete": SCAN_COMPLETED.name,
-    "library.scan.halt": SCAN_COMPLETED.name,
-    "library.scan.fail": SCAN_FAILED.name,
-}
+# Scan tracker action -> the staff event it announces (declared with the action).
+LIFECYCLE = {action.name: action.staff_event for action in SCAN.actions if action.staff_event}
 
 
 def lifecycle_event(action: str, scan) -> tuple[str, dict[str, Any]] | None:
@@ -138,7 +132,7 @@ def broadcast_lifecycle(action: str, scan) -> None:
     try:
         found = lifecycle_event(action, scan)
         if found is not None:
-            get_broadcast_client().broadcast_sync(GROUP_STAFF, *found)
+            get_broadcast_client().broadcast_sync(groups.STAFF, *found)
     except Exception:  # noqa: BLE001
         logger.exception("could not broadcast the %s event of scan %s", action, getattr(scan, "pk", None))
 

@@ -1372,7 +1372,7 @@ def sweep_catalogue() -> None:
 
 
 def _process_id() -> str:
-    from worker.actions import process_id
+    from common.process import process_id
 
     return process_id()
 
