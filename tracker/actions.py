@@ -1,4 +1,5 @@
-"""Tracker actions on the bus: device players, parties, subscriptions, controllers.
+"""Tracker actions on the bus: device players, parties, subscriptions, controllers, and
+``play.record`` (a play on this connection's device).
 
 Every reducer action (declared in ``tracker.reducers``) is a top-level action whose
 payload may name its target with ``tracker`` (default: the connection's own device
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from django.contrib.auth import get_user_model
 from pydantic import StringConstraints
 
 from common import bounds, groups, interceptors
 from common.clients import run_sync
-from common.errors import InvalidPayload
+from common.errors import InvalidPayload, Unauthenticated
 from common.messages import Message
 from common.registry import ActionSpec, Permission, RunsOn, Schema, registry
+from library import userdata
 
 from . import events, services, store  # noqa: F401  (events declares tracker.action.applied)
 from .permissions import check_act
@@ -103,6 +106,31 @@ def add_controller(message: Message) -> dict:
 @registry.action("tracker.controllers.remove", ControllerChange, doc="Stop letting a user control one of your devices.")
 def remove_controller(message: Message) -> dict:
     return services.remove_controller(message.context, message.payload["tracker"], message.payload["user"])
+
+
+# -- plays: per-user data (library.userdata), by default from this connection's device ---
+
+
+class PlayRecord(Schema):
+    track: bounds.Id
+    submission: bool = True
+    device: Annotated[str, StringConstraints(strip_whitespace=True, max_length=userdata.MAX_DEVICE)] | None = None
+
+
+@registry.action(
+    "play.record",
+    PlayRecord,
+    doc="Record a finished play of `track` (a scrobble), or with `submission`: false that this device is playing it now.",
+)
+def play_record(message: Message) -> dict:
+    user = get_user_model().objects.filter(pk=message.context.user_id, is_active=True).first()
+    if user is None:
+        raise Unauthenticated()
+    device = message.payload.get("device")
+    if device is None:
+        device = services.device_name(message.context)[: userdata.MAX_DEVICE]
+    return userdata.play_record(user, message.payload["track"], device=device,
+                                submission=message.payload.get("submission", True))
 
 
 # -- bridge-side: these change what the connection receives ---------------------------
