@@ -19,5 +19,7 @@ run: $(STAMP)
 	$(PY) manage.py first_run
 	$(PY) manage.py serve
 
+# The layer contract (.importlinter) first: a forbidden import fails the build.
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
