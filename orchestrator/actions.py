@@ -20,9 +20,14 @@ from typing import Annotated, Any, Literal
 from pydantic import StringConstraints
 
 from common import bounds, groups
+from common.clients import get_broadcast_client
 from common.messages import Message
 from common.registry import Permission, Schema, registry
+from library.models import ScanRun
+from tracker.models import Tracker, TrackerAction
 from tracker.reducers.scan import SCAN
+
+from . import services
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +114,6 @@ def lifecycle_event_for_log(tracker_id: Any, version: int, action: str, payload:
     """The staff event for a logged tracker action (the embedded log tail), or None. Reads the database."""
     if action not in LIFECYCLE:
         return None
-    from library.models import ScanRun
-    from tracker.models import Tracker, TrackerAction
-
     scan_id = payload.get("scan_id") if action == "library.scan.begin" else None
     if scan_id is None:
         begin = (TrackerAction.objects.filter(tracker_id=tracker_id, name="library.scan.begin", version__lt=version)
@@ -127,8 +129,6 @@ def lifecycle_event_for_log(tracker_id: Any, version: int, action: str, payload:
 
 def broadcast_lifecycle(action: str, scan) -> None:
     """Send the staff event of a lifecycle action (lossy like every broadcast; never raises)."""
-    from common.clients import get_broadcast_client
-
     try:
         found = lifecycle_event(action, scan)
         if found is not None:
@@ -140,8 +140,6 @@ def broadcast_lifecycle(action: str, scan) -> None:
 @registry.action("library.scan.start", ScanStart, permission=Permission.STAFF,
                  doc="Queue a scan of a library (`full`: re-read every file). Follow it on the library's scan tracker.")
 def start(message: Message) -> dict:
-    from . import services
-
     scan = services.scan_request(message.payload["library"], trigger="api", user=message.context.user_id,
                                  full=message.payload.get("full", False))
     tracker = services.scan_tracker(scan.library)
@@ -151,6 +149,4 @@ def start(message: Message) -> dict:
 @registry.action("library.scan.cancel", ScanCancel, permission=Permission.STAFF,
                  doc="Stop the running scan of a library at its next batch, and drop its queued scans.")
 def cancel(message: Message) -> dict:
-    from . import services
-
     return services.scan_cancel(message.payload["library"], actor=message.context.user_id)

@@ -19,6 +19,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
+
+from library.models import Library
 
 SCAN_FUNC = "orchestrator.tasks.scheduled_scan"
 UPKEEP_FUNC = "orchestrator.tasks.upkeep"
@@ -32,8 +35,6 @@ def scan_schedule_name(library_id: int) -> str:
 
 
 def _upsert(name: str, **fields: Any):
-    from django_q.models import Schedule
-
     with transaction.atomic():
         extra = list(Schedule.objects.filter(name=name).order_by("id").values_list("id", flat=True)[1:])
         if extra:
@@ -45,8 +46,6 @@ def _upsert(name: str, **fields: Any):
 
 def sync_library(library) -> Any:
     """Create, update or remove the scan schedule of one library; returns the schedule or None."""
-    from django_q.models import Schedule
-
     name = scan_schedule_name(library.pk)
     if not library.enabled or not library.scan_interval:
         Schedule.objects.filter(name=name).delete()
@@ -64,14 +63,10 @@ def sync_library(library) -> Any:
 
 
 def remove_library(library_id: int) -> int:
-    from django_q.models import Schedule
-
     return Schedule.objects.filter(name=scan_schedule_name(library_id)).delete()[0]
 
 
 def sync_upkeep() -> Any:
-    from django_q.models import Schedule
-
     schedule, _ = _upsert(UPKEEP_NAME, func=UPKEEP_FUNC, args=None, kwargs=None, schedule_type=Schedule.HOURLY,
                           minutes=None, repeats=-1, cluster=None)
     return schedule
@@ -79,9 +74,6 @@ def sync_upkeep() -> Any:
 
 def sync_all() -> dict[str, Any]:
     """Every schedule as the libraries say; schedules of libraries that are gone are removed."""
-    from django_q.models import Schedule
-    from library.models import Library
-
     kept = []
     for library in Library.objects.all():
         if sync_library(library) is not None:

@@ -18,12 +18,16 @@ import os
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from common.errors import Conflict, InvalidPayload, NotFound
 from library.models import Library, ScanRun
+from tracker import store
+from tracker.models import Tracker
 
-from . import scanner
+from . import scanner, schedules
 
 TASK = "orchestrator.tasks.run_scan"
 
@@ -60,8 +64,6 @@ def new_scan(library: Library | int | str, *, trigger: str, user: Any = None, fu
 
 def enqueue(scan: ScanRun) -> None:
     """Hand a queued scan to the orchestrator (after the surrounding transaction commits)."""
-    from django_q.tasks import async_task
-
     scan_id, library_id = scan.pk, scan.library_id
     transaction.on_commit(lambda: async_task(TASK, scan_id, task_name=f"scan-library-{library_id}-run-{scan_id}",
                                              group="scans"))
@@ -96,8 +98,6 @@ def scan_cancel(library: Library | int | str, *, actor: int | None = None) -> di
 
     ``Conflict`` when there is nothing to cancel.
     """
-    from tracker import store
-
     library = get_library(library)
     dropped = ScanRun.objects.filter(library=library, status=ScanRun.QUEUED).update(
         status=ScanRun.CANCELLED, finished=timezone.now(), message="Cancelled before it started.")
@@ -125,8 +125,6 @@ def scan_cancel(library: Library | int | str, *, actor: int | None = None) -> di
 
 def libraries() -> list[dict[str, Any]]:
     """Every library with its track count, schedule and last scan."""
-    from django.db.models import Count
-
     rows = []
     for library in Library.objects.annotate(track_total=Count("tracks")).order_by("name"):
         last = library.scans.exclude(status=ScanRun.QUEUED).order_by("-created").first()
@@ -185,8 +183,6 @@ def library_remove(library: Library | int | str, *, force: bool = False) -> dict
 
     Refused while one of its scans runs unless ``force``.
     """
-    from tracker.models import Tracker
-
     library = get_library(library)
     if scanner.lease_active(library) and not force:
         raise Conflict(f"A scan of {library.name} is running; cancel it first.")
@@ -199,6 +195,4 @@ def library_remove(library: Library | int | str, *, force: bool = False) -> dict
 
 
 def sync_schedules() -> dict[str, Any]:
-    from .schedules import sync_all
-
-    return sync_all()
+    return schedules.sync_all()

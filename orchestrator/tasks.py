@@ -9,6 +9,11 @@ from typing import Any
 
 from django.conf import settings
 
+from library.models import Library, ScanRun
+from tracker import services as tracker_services
+
+from . import scanner, services
+
 # Upkeep: device players unused for this many days are deleted; tracker logs longer
 # than this many actions are compacted to half of it.
 PLAYER_IDLE_DAYS = getattr(settings, "TRACKER_PLAYER_IDLE_DAYS", 90)
@@ -23,10 +28,6 @@ def _result(scan) -> dict[str, Any]:
 
 def run_scan(scan_id: int) -> dict[str, Any]:
     """Run the queued ScanRun ``scan_id`` (enqueued by ``services.scan_request``)."""
-    from library.models import ScanRun
-
-    from . import scanner
-
     try:
         return _result(scanner.run(scan_id))
     except ScanRun.DoesNotExist:  # its library was removed before the scan started
@@ -35,10 +36,6 @@ def run_scan(scan_id: int) -> dict[str, Any]:
 
 def scheduled_scan(library_id: int) -> dict[str, Any] | None:
     """A library's scheduled scan: recorded with trigger "schedule" and run here."""
-    from library.models import Library
-
-    from . import services
-
     library = Library.objects.filter(pk=library_id, enabled=True).first()
     if library is None or not library.scan_interval:
         return None
@@ -47,9 +44,7 @@ def scheduled_scan(library_id: int) -> dict[str, Any] | None:
 
 def upkeep() -> dict[str, int]:
     """Hourly: expire idle device players and compact long tracker logs."""
-    from tracker import services
-
     return {
-        "players_expired": services.expire_idle_players(PLAYER_IDLE_DAYS),
-        "actions_compacted": services.compact_logs(LOG_MAX_LENGTH),
+        "players_expired": tracker_services.expire_idle_players(PLAYER_IDLE_DAYS),
+        "actions_compacted": tracker_services.compact_logs(LOG_MAX_LENGTH),
     }

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from common.errors import BusError
+from orchestrator import services
 
 
 class Command(BaseCommand):
@@ -24,8 +25,6 @@ class Command(BaseCommand):
         remove.add_argument("--force", action="store_true", help="even while one of its scans runs")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from orchestrator import services
-
         try:
             if options["subcommand"] == "add":
                 library = services.library_add(options["name"], options["root"], interval=options["interval"],

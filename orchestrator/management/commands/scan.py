@@ -13,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from common.errors import BusError
+from library.models import Library, ScanRun
+from orchestrator import services
 
 PLAIN_INTERVAL = 5.0  # seconds between progress lines when not on a terminal
 BAR_WIDTH = 30
@@ -81,9 +83,6 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="parser processes (default: one per CPU)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from library.models import Library, ScanRun
-        from orchestrator import services
-
         if options["library"]:
             try:
                 libraries = [services.get_library(options["library"])]
