@@ -9,15 +9,15 @@
 django-q2's ``Schedule.name`` is not unique, so schedules are written with
 ``update_or_create(name=...)`` after dropping any duplicates of that name. Missed runs
 are not caught up (``catch_up`` is off in ``Q_CLUSTER``). ``sync_all`` runs after every
-``migrate`` and ``sync_library`` after every save or delete of a library (signals in
-``orchestrator.apps``).
+``migrate`` and ``sync_library`` after every save or delete of a library (the signal
+handlers at the end, connected in ``orchestrator.apps``).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -81,3 +81,30 @@ def sync_all() -> dict[str, Any]:
     removed = Schedule.objects.filter(name__startswith=SCAN_PREFIX).exclude(name__in=kept).delete()[0]
     sync_upkeep()
     return {"scans": kept, "removed": removed, "upkeep": UPKEEP_NAME}
+
+
+# -- signal handlers ------------------------------------------------------------------
+
+
+def _tables_ready(using: str) -> bool:
+    names = set(connections[using].introspection.table_names())
+    return {"django_q_schedule", "library_library"} <= names
+
+
+def sync_after_migrate(sender, app_config=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    # post_migrate is sent once per app; act once, after the library app's turn.
+    if app_config is None or app_config.label != "library" or using != DEFAULT_DB_ALIAS:
+        return
+    if not _tables_ready(using):
+        return
+    sync_all()
+
+
+def library_saved(sender, instance, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    sync_library(instance)
+
+
+def library_deleted(sender, instance, **kwargs) -> None:
+    remove_library(instance.pk)
