@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import tracker.actions  # noqa: F401  (registers the bus actions)
+from common.registry import Permission, registry
 from tracker.reducers import ACTIONS, PAYLOADS, REDUCERS, Action, ActionRejected, Reducer, get_reducer, validate_payload
 from tracker.reducers.base import clone
 from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
@@ -45,9 +47,6 @@ def test_an_action_accepted_by_several_kinds_is_declared_once() -> None:
 
 
 def test_the_bus_actions_come_from_the_declarations() -> None:
-    import tracker.actions  # noqa: F401  (registers them)
-    from common.registry import Permission, registry
-
     for name, declared in ACTIONS.items():
         spec = registry.actions[name]
         if declared.own_bus_action and name != "library.scan.cancel":
