@@ -32,7 +32,9 @@ run: $(RUNTIME_STAMP)
 	$(PY) manage.py first_run
 	$(PY) manage.py serve
 
+# The layer contract (.importlinter) first: a forbidden import fails the build.
 test: $(DEV_STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 # Pin every package (with hashes) from the .in files; the runtime lock first, since the

@@ -26,6 +26,8 @@ from django.http.request import split_domain_port, validate_host
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.http import is_same_domain
 
+from bridge.tokens import token_user
+
 
 def header(scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
@@ -64,8 +66,6 @@ def origin_allowed(origin: str, scope) -> bool:
 
 @database_sync_to_async
 def user_for_token(key: str):
-    from bridge.tokens import token_user
-
     user = token_user(key)
     return user if user is not None and user.is_active else AnonymousUser()
 

@@ -41,7 +41,12 @@ from pydantic import StringConstraints
 
 from common import groups
 from common.bounds import TrackerId
+from common.clients import get_broadcast_client, run_sync
+from common.errors import InvalidPayload
 from common.registry import RunsOn, Schema, registry
+from tracker import services, store
+from tracker.models import Tracker
+from tracker.permissions import check_read
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +113,6 @@ class PresenceQuery(Schema):
     doc="Which of the device players you can see are online (or just `tracker`): connections and last_seen.",
 )
 async def list_presence(message, connection) -> dict:
-    from common.clients import run_sync
-
     trackers = await run_sync(_visible_players, message.context, message.payload.get("tracker"))
     status = await get_store().status([tracker_id for tracker_id, _name in trackers])
     devices = []
@@ -121,15 +124,10 @@ async def list_presence(message, connection) -> dict:
 
 
 def _visible_players(context, tracker_id: str | None) -> list[tuple[str, str | None]]:
-    from tracker import services, store
-    from tracker.permissions import check_read
-
     if tracker_id is not None:
         tracker = store.load(tracker_id)
         check_read(context, tracker)
         if tracker.kind != services.PLAYER:
-            from common.errors import InvalidPayload
-
             raise InvalidPayload("Presence is kept for device players only.")
         trackers = [tracker]
     else:
@@ -399,8 +397,6 @@ _task: asyncio.Task | None = None
 
 async def _announce(tracker: str, online: bool) -> None:
     """Send ``player.device.presence`` to the owner's and controllers' connections."""
-    from common.clients import get_broadcast_client, run_sync
-
     try:
         users = await run_sync(_audience, tracker)
         connections, last_seen = (await get_store().status([tracker])).get(tracker, (0, None))
@@ -413,8 +409,6 @@ async def _announce(tracker: str, online: bool) -> None:
 
 
 def _audience(tracker_id: str) -> list[int]:
-    from tracker.models import Tracker
-
     tracker = Tracker.objects.filter(pk=tracker_id).first()
     if tracker is None:
         return []

@@ -20,7 +20,12 @@ import logging
 from django.conf import settings
 
 from common import groups
-from common.clients import run_sync
+from common.clients import get_broadcast_client, run_sync
+from common.process import process_id
+from orchestrator.scan.events import LIFECYCLE, lifecycle_event_for_log
+from tracker.events import ACTION_APPLIED
+from tracker.models import TrackerAction
+from tracker.store import Applied
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +36,12 @@ _task: asyncio.Task | None = None
 
 
 def _latest_id() -> int:
-    from tracker.models import TrackerAction
-
     latest = TrackerAction.objects.order_by("-id").values_list("id", flat=True).first()
     return latest or 0
 
 
 def _staff_event(row) -> tuple[str, str, dict] | None:
     """(group, event, payload) of the staff event a scan lifecycle action stands for, if any."""
-    try:
-        from orchestrator.scan.events import LIFECYCLE, lifecycle_event_for_log
-    except ImportError:  # pragma: no cover - the orchestrator app is part of every install
-        return None
     if row.name not in LIFECYCLE:
         return None
     try:
@@ -54,10 +53,6 @@ def _staff_event(row) -> tuple[str, str, dict] | None:
 
 
 def _read(after: int) -> tuple[int, list, list]:
-    from tracker.models import TrackerAction
-    from tracker.store import Applied
-    from worker.actions import process_id
-
     rows = list(TrackerAction.objects.filter(id__gt=after).order_by("id")[:BATCH])
     me = process_id()
     applied = []
@@ -73,10 +68,6 @@ def _read(after: int) -> tuple[int, list, list]:
 
 
 async def _run() -> None:
-    from tracker.store import group_name
-    from tracker.events import ACTION_APPLIED
-    from common.clients import get_broadcast_client
-
     client = get_broadcast_client()
     last = await run_sync(_latest_id)
     while True:
@@ -87,7 +78,7 @@ async def _run() -> None:
             logger.exception("tracker log tail failed; retrying")
             continue
         for item in applied:
-            await client.broadcast(group_name(item.tracker), ACTION_APPLIED.name, item.event())
+            await client.broadcast(groups.tracker_group(item.tracker), ACTION_APPLIED.name, item.event())
         for group, event, payload in events:
             try:
                 await client.broadcast(group, event, payload)

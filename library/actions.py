@@ -106,6 +106,7 @@ def search_query(message: Message) -> dict:
 
 
 # -- the user's own data: playlists, favourites, ratings, plays ------------------------------
+# (``play.record`` defaults to the connection's device, a tracker: ``tracker.actions``.)
 # Thin calls to ``library.userdata``; the acting user comes from the message context.
 
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -120,7 +121,6 @@ TrackIds = Annotated[list[Id], Field(max_length=playlists.MAX_ENTRIES)]
 Index = Annotated[int, Field(ge=0, lt=playlists.MAX_ENTRIES)]
 Indexes = Annotated[list[Index], Field(min_length=1, max_length=playlists.MAX_ENTRIES)]
 Kind = Literal["track", "album", "artist"]
-DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=plays.MAX_DEVICE)]
 
 
 class PlaylistRef(Schema):
@@ -172,29 +172,11 @@ class RatingSet(Schema):
     rating: Annotated[int, Field(ge=0, le=5)]
 
 
-class PlayRecord(Schema):
-    track: Id
-    submission: bool = True
-    device: DeviceName | None = None
-
-
 def _user(message: Message):
     user = get_user_model().objects.filter(pk=message.context.user_id, is_active=True).first()
     if user is None:
         raise Unauthenticated()
     return user
-
-
-def _device_name(message: Message) -> str:
-    """The payload's device name, else the name of the device this connection registered."""
-    if message.payload.get("device") is not None:
-        return message.payload["device"]
-    if message.context.device:
-        from tracker.models import Tracker
-
-        key = Tracker.objects.filter(pk=message.context.device, owner_id=message.context.user_id).values_list("key", flat=True).first()
-        return (key or "")[: plays.MAX_DEVICE]
-    return ""
 
 
 @registry.action("playlist.list", Empty, doc="Your playlists and other users' public ones, by name.")
@@ -267,18 +249,6 @@ def favourite_list(message: Message) -> dict:
 def rating_set(message: Message) -> dict:
     payload = message.payload
     return ratings.rating_set(_user(message), payload["kind"], payload["id"], payload["rating"])
-
-
-@registry.action(
-    "play.record",
-    PlayRecord,
-    doc="Record a finished play of `track` (a scrobble), or with `submission`: false that this device is playing it now.",
-)
-def play_record(message: Message) -> dict:
-    return plays.play_record(
-        _user(message), message.payload["track"], device=_device_name(message),
-        submission=message.payload.get("submission", True),
-    )
 
 
 @registry.action("play.list", Paging, doc="A page of your play history, most recent first.")

@@ -1,5 +1,5 @@
-"""Library management in the admin: libraries (with "Scan now"), scan runs, the catalogue,
-and users' Subsonic credentials.
+"""The catalogue in the admin: scan runs, the catalogue, and users' Subsonic credentials.
+(Libraries, with "Scan now", are the orchestrator's: ``orchestrator.admin``.)
 
 The catalogue (artists, albums, tracks, genres, cover art) mirrors the files and is
 written by scans, so it is read-only here: fix tags in the files and scan again.
@@ -10,11 +10,7 @@ Their secrets (the encrypted password, the API key's digest and hint) are never 
 """
 from __future__ import annotations
 
-import os
-
-from django import forms
-from django.apps import apps
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -22,8 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from common.errors import BusError
-
+from .covers import cover_path
 from .models import Album, Artist, CoverArt, Genre, Library, ScanRun, SubsonicCredential, Track
 
 # Only these are served from the admin's origin as they are; anything else (an embedded
@@ -53,77 +48,13 @@ def cover_img(cover_id: int | None, size: int = 48) -> str:
     )
 
 
-def _count_subquery(queryset: QuerySet, field: str) -> Coalesce:
+def count_subquery(queryset: QuerySet, field: str) -> Coalesce:
     """Count of ``queryset`` rows whose ``field`` is the outer row (no join fan-out)."""
     counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-# -- libraries and scans --------------------------------------------------------------------
-
-
-class LibraryForm(forms.ModelForm):
-    class Meta:
-        model = Library
-        fields = "__all__"
-
-    def clean_root(self) -> str:
-        root = self.cleaned_data["root"]
-        if not os.path.isabs(root):
-            raise forms.ValidationError("Give the absolute path of the music folder on the server.")
-        root = os.path.normpath(root)
-        if not os.path.isdir(root):
-            raise forms.ValidationError("No folder exists at this path on the server.")
-        return root
-
-
-@admin.register(Library)
-class LibraryAdmin(admin.ModelAdmin):
-    form = LibraryForm
-    list_display = ("name", "root", "enabled", "scan_interval", "track_count", "last_scan_status", "last_scan_time")
-    list_filter = ("enabled",)
-    search_fields = ("name", "root")
-    readonly_fields = ("lease_holder", "lease_expires", "created")
-    actions = ["scan_now"]
-
-    def get_queryset(self, request):
-        latest = ScanRun.objects.filter(library=OuterRef("pk")).order_by("-created", "-id")
-        return super().get_queryset(request).annotate(
-            track_count=_count_subquery(Track.objects.all(), "library"),
-            last_status=Subquery(latest.values("status")[:1]),
-            last_finished=Subquery(latest.values("finished")[:1]),
-            last_started=Subquery(latest.values("started")[:1]),
-            last_created=Subquery(latest.values("created")[:1]),
-        )
-
-    @admin.display(description="tracks", ordering="track_count")
-    def track_count(self, library: Library) -> int:
-        return library.track_count
-
-    @admin.display(description="last scan", ordering="last_status")
-    def last_scan_status(self, library: Library) -> str:
-        return library.last_status or "never"
-
-    @admin.display(description="last scan time", ordering="last_created")
-    def last_scan_time(self, library: Library):
-        return library.last_finished or library.last_started or library.last_created
-
-    @admin.action(description="Scan now")
-    def scan_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        scan_request = _scan_request()
-        if scan_request is None:
-            self.message_user(request, "Scanning is not available: the orchestrator's scan service cannot be loaded.", messages.ERROR)
-            return
-        requested = []
-        for library in queryset:
-            try:
-                scan_request(library, trigger="manual", user=request.user)
-            except BusError as exc:
-                self.message_user(request, f"{library}: {exc.message}", messages.WARNING)
-            else:
-                requested.append(library.name)
-        if requested:
-            self.message_user(request, f"Scan requested: {', '.join(requested)}.", messages.SUCCESS)
+# -- scans ------------------------------------------------------------------------------------
 
 
 def _scan_request():
@@ -207,7 +138,7 @@ class ArtistAdmin(ReadOnlyAdmin):
     search_fields = ("name", "sort_name", "musicbrainz_id")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(album_count=_count_subquery(Album.objects.all(), "album_artist"))
+        return super().get_queryset(request).annotate(album_count=count_subquery(Album.objects.all(), "album_artist"))
 
     @admin.display(description="albums", ordering="album_count")
     def album_count(self, artist: Artist) -> int:
@@ -249,8 +180,8 @@ class GenreAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            album_count=_count_subquery(Album.genres.through.objects.all(), "genre"),
-            track_count=_count_subquery(Track.genres.through.objects.all(), "genre"),
+            album_count=count_subquery(Album.genres.through.objects.all(), "genre"),
+            track_count=count_subquery(Track.genres.through.objects.all(), "genre"),
         )
 
     @admin.display(description="albums", ordering="album_count")
@@ -284,10 +215,6 @@ class CoverArtAdmin(CoverPreviewMixin, ReadOnlyAdmin):
         cover = CoverArt.objects.filter(pk=object_id).first()
         if cover is None:
             raise Http404("No such cover art.")
-        try:
-            from library.covers import cover_path
-        except ImportError:
-            raise Http404("Cover files are not available.") from None
         file = cover_path(cover)
         if not file.is_file():
             raise Http404("The cover's file is missing.")

@@ -42,6 +42,7 @@ from typing import NamedTuple
 
 from django.db import connections
 
+from .models import any_library_disabled, hidden_album_ids, hidden_track_ids
 from .text import fold
 
 MAX_WORDS = 10  # words of a query that are used; the rest are ignored
@@ -146,8 +147,6 @@ def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, using: str
 def _hidden(kind: str, using: str) -> tuple[str, tuple]:
     """SQL (and its parameters) for the ids of ``kind`` rows nobody may see; ``("", ())``
     for artists. Used as ``id NOT IN (...)``."""
-    from .models import any_library_disabled, hidden_album_ids, hidden_track_ids
-
     subquery = {"track": hidden_track_ids, "album": hidden_album_ids}.get(kind)
     return (subquery(), ()) if subquery and any_library_disabled(using) else ("", ())
 

@@ -9,16 +9,19 @@
 django-q2's ``Schedule.name`` is not unique, so schedules are written with
 ``update_or_create(name=...)`` after dropping any duplicates of that name. Missed runs
 are not caught up (``catch_up`` is off in ``Q_CLUSTER``). ``sync_all`` runs after every
-``migrate`` and ``sync_library`` after every save or delete of a library (signals in
-``orchestrator.apps``).
+``migrate`` and ``sync_library`` after every save or delete of a library (the signal
+handlers at the end, connected in ``orchestrator.apps``).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
+from django_q.models import Schedule
+
+from library.models import Library
 
 SCAN_FUNC = "orchestrator.tasks.scheduled_scan"
 UPKEEP_FUNC = "orchestrator.tasks.upkeep"
@@ -32,8 +35,6 @@ def scan_schedule_name(library_id: int) -> str:
 
 
 def _upsert(name: str, **fields: Any):
-    from django_q.models import Schedule
-
     with transaction.atomic():
         extra = list(Schedule.objects.filter(name=name).order_by("id").values_list("id", flat=True)[1:])
         if extra:
@@ -45,8 +46,6 @@ def _upsert(name: str, **fields: Any):
 
 def sync_library(library) -> Any:
     """Create, update or remove the scan schedule of one library; returns the schedule or None."""
-    from django_q.models import Schedule
-
     name = scan_schedule_name(library.pk)
     if not library.enabled or not library.scan_interval:
         Schedule.objects.filter(name=name).delete()
@@ -64,14 +63,10 @@ def sync_library(library) -> Any:
 
 
 def remove_library(library_id: int) -> int:
-    from django_q.models import Schedule
-
     return Schedule.objects.filter(name=scan_schedule_name(library_id)).delete()[0]
 
 
 def sync_upkeep() -> Any:
-    from django_q.models import Schedule
-
     schedule, _ = _upsert(UPKEEP_NAME, func=UPKEEP_FUNC, args=None, kwargs=None, schedule_type=Schedule.HOURLY,
                           minutes=None, repeats=-1, cluster=None)
     return schedule
@@ -79,9 +74,6 @@ def sync_upkeep() -> Any:
 
 def sync_all() -> dict[str, Any]:
     """Every schedule as the libraries say; schedules of libraries that are gone are removed."""
-    from django_q.models import Schedule
-    from library.models import Library
-
     kept = []
     for library in Library.objects.all():
         if sync_library(library) is not None:
@@ -89,3 +81,30 @@ def sync_all() -> dict[str, Any]:
     removed = Schedule.objects.filter(name__startswith=SCAN_PREFIX).exclude(name__in=kept).delete()[0]
     sync_upkeep()
     return {"scans": kept, "removed": removed, "upkeep": UPKEEP_NAME}
+
+
+# -- signal handlers ------------------------------------------------------------------
+
+
+def _tables_ready(using: str) -> bool:
+    names = set(connections[using].introspection.table_names())
+    return {"django_q_schedule", "library_library"} <= names
+
+
+def sync_after_migrate(sender, app_config=None, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    # post_migrate is sent once per app; act once, after the library app's turn.
+    if app_config is None or app_config.label != "library" or using != DEFAULT_DB_ALIAS:
+        return
+    if not _tables_ready(using):
+        return
+    sync_all()
+
+
+def library_saved(sender, instance, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    sync_library(instance)
+
+
+def library_deleted(sender, instance, **kwargs) -> None:
+    remove_library(instance.pk)

@@ -31,13 +31,10 @@ from common.errors import Forbidden, NotFound
 from common.messages import Context
 
 from .models import Tracker
+from .permissions import ACCOUNT_CHANGED, CONTROLLER_REMOVED, check_read
 
 logger = logging.getLogger(__name__)
 
-CONTROLLER_REMOVED = "controller_removed"
-PARTY_LEFT = "party_left"
-PARTY_ENDED = "party_ended"
-ACCOUNT_CHANGED = "account_changed"
 RIGHTS = ("is_active", "is_staff")  # the user fields that change what a connection may do
 
 
@@ -61,8 +58,7 @@ def announce(user_ids: Iterable[Any], reason: str) -> None:
 def recheck(user_id: Any, tracker_ids: Iterable[str]) -> tuple[Any, list[str]]:
     """The user as stored now (None when deleted or inactive) and which of ``tracker_ids``
     they may no longer read (all of them when the user is None)."""
-    from . import store
-    from .permissions import check_read
+    from . import store  # the store announces through this module
 
     tracker_ids = list(tracker_ids)
     user = get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()

@@ -1,72 +1,35 @@
-"""Tracker actions on the bus: device players, parties, subscriptions, controllers.
+"""Tracker actions on the bus: device players, parties, subscriptions, controllers, and
+``play.record`` (a play on this connection's device).
 
-Every reducer action of the ``player`` and ``party`` kinds is a top-level action whose
+Every reducer action (declared in ``tracker.reducers``) is a top-level action whose
 payload may name its target with ``tracker`` (default: the connection's own device
-player) and an ``expected_version``. The ``resolve_tracker`` interceptor loads the
-target and checks the caller may act on it before the handler runs.
+player) and an ``expected_version``; its schema, doc and permission come from its
+declaration. The ``resolve_tracker`` interceptor loads the target and checks the caller
+may act on it before the handler runs.
 """
 from __future__ import annotations
 
 from typing import Annotated
 
+from django.contrib.auth import get_user_model
 from pydantic import StringConstraints
 
-from common import bounds, interceptors
+from common import bounds, groups, interceptors
 from common.clients import run_sync
-from common.errors import InvalidPayload
+from common.errors import InvalidPayload, Unauthenticated
 from common.messages import Message
 from common.registry import ActionSpec, Permission, RunsOn, Schema, registry
+from library.userdata import plays
 
 from . import events, services, store  # noqa: F401  (events declares tracker.action.applied)
 from .permissions import check_act
-from .schemas import PAYLOADS
+from .reducers import ACTIONS
 
 MAX_SUBSCRIPTIONS = 200
 
 TrackerId = bounds.TrackerId
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150)]
 DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
-# Reducer actions with their own service, or dispatched by the server only.
-SPECIAL = {"party.session.create", "player.queue.transfer"}
-SERVER_ONLY = {
-    "player.queue.take",
-    "library.scan.begin",
-    "library.scan.report",
-    "library.scan.complete",
-    "library.scan.fail",
-    "library.scan.halt",
-}
-# The orchestrator declares ``library.scan.cancel`` (staff, addressed by library).
-ELSEWHERE = {"library.scan.cancel"}
-DOCS = {
-    "player.device.rename": "Rename a device.",
-    "player.queue.replace": "Replace the queue (optionally start at `index`/`position_ms`, playing when `play`).",
-    "player.queue.append": "Add tracks at the end of the queue.",
-    "player.queue.insert_next": "Add tracks right after the current one.",
-    "player.queue.remove": "Remove the queue entry at `index`.",
-    "player.queue.move": "Move a queue entry.",
-    "player.queue.clear": "Empty the queue and stop.",
-    "player.queue.take": "Take over a queue handed off by another device (server only).",
-    "player.playback.play": "Play (the current entry, or `index`, from `position_ms`).",
-    "player.playback.pause": "Pause at the live position.",
-    "player.playback.seek": "Jump to `position_ms` in the current track.",
-    "player.playback.next": "Go to the next entry (per shuffle order and repeat).",
-    "player.playback.previous": "Restart the track, or go to the previous entry within its first 3 s.",
-    "player.playback.stop": "Stop: paused at position 0.",
-    "player.volume.set": "Set the volume (0-100).",
-    "player.mode.set": "Set shuffle and/or repeat (off, all, one).",
-    "player.track.ended": "The current track finished playing: advance per repeat mode.",
-    "party.session.join": "Join a listening party.",
-    "party.session.leave": "Leave a listening party (the host's role passes on).",
-    "party.session.end": "End the party (host only).",
-    "party.control.set": "Let members control playback, or not (host only).",
-    "library.scan.begin": "A scan of the tracker's library began (server only).",
-    "library.scan.report": "A running scan's phase and counters (server only).",
-    "library.scan.complete": "The scan finished (server only).",
-    "library.scan.fail": "The scan failed, with a message (server only).",
-    "library.scan.halt": "The scan stopped after a cancel (server only).",
-}
 
 
 @interceptors.handler
@@ -86,25 +49,28 @@ def act(message: Message) -> dict:
     return services.act(message.context, message.context.tracker, message.action, message.payload)
 
 
-for _name, _model in PAYLOADS.items():
-    if _name in SPECIAL or _name in ELSEWHERE:
-        continue
-    registry.action(
-        _name,
-        _model,
-        doc=DOCS.get(_name, _name),
-        permission=Permission.SERVER if _name in SERVER_ONLY else Permission.AUTHENTICATED,
-        targets_tracker=True,
-    )(act)
+# Every reducer action is a bus action acting on its target tracker, unless it has a
+# handler of its own (below, or in orchestrator.actions).
+for _action in ACTIONS.values():
+    if not _action.own_bus_action:
+        registry.action(
+            _action.name,
+            _action.payload,
+            doc=_action.doc,
+            permission=Permission.SERVER if _action.server_only else Permission.AUTHENTICATED,
+            targets_tracker=True,
+        )(act)
+
+_TRANSFER = ACTIONS["player.queue.transfer"]
+_CREATE_PARTY = ACTIONS["party.session.create"]
 
 
-@registry.action("player.queue.transfer", PAYLOADS["player.queue.transfer"], targets_tracker=True,
-                 doc="Hand the queue off to device `to`: it continues at the live position and this one pauses.")
+@registry.action(_TRANSFER.name, _TRANSFER.payload, targets_tracker=True, doc=_TRANSFER.doc)
 def transfer(message: Message) -> dict:
     return services.transfer(message.context, message.context.tracker, message.payload["to"])
 
 
-@registry.action("party.session.create", PAYLOADS["party.session.create"], doc="Start a listening party hosted by you.")
+@registry.action(_CREATE_PARTY.name, _CREATE_PARTY.payload, doc=_CREATE_PARTY.doc)
 def create_party(message: Message) -> dict:
     return services.create_party(message.context, message.payload)
 
@@ -142,6 +108,31 @@ def remove_controller(message: Message) -> dict:
     return services.remove_controller(message.context, message.payload["tracker"], message.payload["user"])
 
 
+# -- plays: per-user data (library.userdata), by default from this connection's device ---
+
+
+class PlayRecord(Schema):
+    track: bounds.Id
+    submission: bool = True
+    device: Annotated[str, StringConstraints(strip_whitespace=True, max_length=plays.MAX_DEVICE)] | None = None
+
+
+@registry.action(
+    "play.record",
+    PlayRecord,
+    doc="Record a finished play of `track` (a scrobble), or with `submission`: false that this device is playing it now.",
+)
+def play_record(message: Message) -> dict:
+    user = get_user_model().objects.filter(pk=message.context.user_id, is_active=True).first()
+    if user is None:
+        raise Unauthenticated()
+    device = message.payload.get("device")
+    if device is None:
+        device = services.device_name(message.context)[: plays.MAX_DEVICE]
+    return plays.play_record(user, message.payload["track"], device=device,
+                                submission=message.payload.get("submission", True))
+
+
 # -- bridge-side: these change what the connection receives ---------------------------
 
 
@@ -157,7 +148,7 @@ class DeviceRegister(Schema):
 )
 async def register_device(message: Message, connection) -> dict:
     result = await run_sync(services.register_device, message.context, message.payload["name"])
-    await connection.join(store.group_name(result["tracker"]))
+    await connection.join(groups.tracker_group(result["tracker"]))
     connection.device = result["tracker"]
     return result
 
@@ -177,7 +168,7 @@ class Subscribe(Schema):
     ),
 )
 async def subscribe(message: Message, connection) -> dict:
-    group = store.group_name(message.payload["tracker"])
+    group = groups.tracker_group(message.payload["tracker"])
     if group not in connection.joined and len(connection.joined) >= MAX_SUBSCRIPTIONS:
         raise InvalidPayload(f"A connection may follow at most {MAX_SUBSCRIPTIONS} trackers; unsubscribe first.")
     # Check, then join, then read: a caller who may not read never joins, not even for a
@@ -199,5 +190,5 @@ async def subscribe(message: Message, connection) -> dict:
 
 @registry.action("tracker.unsubscribe", TrackerRef, runs_on=RunsOn.BRIDGE, doc="Stop receiving a tracker's changes.")
 async def unsubscribe(message: Message, connection) -> dict:
-    await connection.leave(store.group_name(message.payload["tracker"]))
+    await connection.leave(groups.tracker_group(message.payload["tracker"]))
     return {"tracker": message.payload["tracker"], "subscribed": False}

@@ -21,6 +21,12 @@ from common.messages import Context
 
 from .models import Tracker
 
+# Why a user lost read access (sent to their connections by ``tracker.access``).
+CONTROLLER_REMOVED = "controller_removed"
+PARTY_LEFT = "party_left"
+PARTY_ENDED = "party_ended"
+ACCOUNT_CHANGED = "account_changed"
+
 
 def is_owner_or_controller(context: Context, tracker: Tracker) -> bool:
     if tracker.owner_id is not None and tracker.owner_id == context.user_id:
@@ -67,11 +73,9 @@ ACT: dict[str, Callable[[Context, Tracker, str], bool]] = {"player": act_player,
 
 def lost_readers(kind: str, before: dict, after: dict) -> dict[int, str]:
     """Users who could read a tracker in state ``before`` and cannot in ``after``, each with
-    the reason (``tracker.access``). Only parties keep their readers in their state."""
+    the reason. Only parties keep their readers in their state."""
     if kind != "party":
         return {}
-    from .access import PARTY_ENDED, PARTY_LEFT
-
     reason = PARTY_ENDED if after.get("ended") else PARTY_LEFT
     return {user: reason for user in party_readers(before) - party_readers(after)}
 

@@ -1,4 +1,5 @@
-"""Payload schemas of every tracker action, keyed by action name.
+"""The payload schemas of the tracker actions (each action names its own in its
+``TrackerAction`` declaration, next to its reducer).
 
 Strict types, unknown fields rejected, explicit ``null`` refused (an optional field is
 either absent or a real value). Ids, counts and tracker ids are ``common.bounds`` types.
@@ -7,7 +8,7 @@ not here.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -145,48 +146,3 @@ class ScanCompleted(Payload):
 
 class ScanFailed(Payload):
     message: Message
-
-
-PAYLOADS: dict[str, type[BaseModel]] = {
-    "player.device.rename": DeviceRename,
-    "player.queue.replace": QueueReplace,
-    "player.queue.append": QueueTracks,
-    "player.queue.insert_next": QueueTracks,
-    "player.queue.remove": QueueRemove,
-    "player.queue.move": QueueMove,
-    "player.queue.clear": Empty,
-    "player.queue.transfer": QueueTransfer,
-    "player.queue.take": QueueTake,
-    "player.playback.play": PlaybackPlay,
-    "player.playback.pause": Empty,
-    "player.playback.seek": PlaybackSeek,
-    "player.playback.next": Empty,
-    "player.playback.previous": Empty,
-    "player.playback.stop": Empty,
-    "player.volume.set": VolumeSet,
-    "player.mode.set": ModeSet,
-    "player.track.ended": Empty,
-    "party.session.create": SessionCreate,
-    "party.session.join": Empty,
-    "party.session.leave": Empty,
-    "party.session.end": Empty,
-    "party.control.set": ControlSet,
-    "library.scan.begin": ScanStarted,
-    "library.scan.report": ScanProgressed,
-    "library.scan.cancel": Empty,
-    "library.scan.complete": ScanCompleted,
-    "library.scan.fail": ScanFailed,
-    "library.scan.halt": Empty,
-}
-
-
-def validate_payload(name: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """The validated payload of action ``name`` as a plain dict (absent optionals stay absent).
-
-    Raises ``KeyError`` for an unknown name and ``pydantic.ValidationError`` for a bad payload.
-    """
-    try:
-        model = PAYLOADS[name]
-    except KeyError:
-        raise KeyError(f"unknown tracker action {name!r}") from None
-    return model.model_validate(raw).model_dump(mode="json", exclude_unset=True)

@@ -47,6 +47,14 @@ def act(context: Context, tracker_id: str, name: str, payload: dict[str, Any]) -
     return {"tracker": applied.tracker, "version": applied.version, "changes": applied.changes}
 
 
+def device_name(context: Context) -> str:
+    """The name of the device the caller's connection registered ("" when none)."""
+    if not context.device:
+        return ""
+    key = Tracker.objects.filter(pk=context.device, owner_id=context.user_id).values_list("key", flat=True).first()
+    return key or ""
+
+
 def register_device(context: Context, name: str) -> dict[str, Any]:
     """The caller's player for the device ``name`` (the same name gives the same tracker)."""
     user = get_user_model().objects.get(pk=context.user_id)

@@ -22,25 +22,22 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from common.bounds import MAX_INT
 from common import groups
+from common.bounds import MAX_INT
 from common.clients import get_broadcast_client
 from common.errors import ERRORS, Conflict, InvalidPayload, NotFound, UnknownAction
-from worker.actions import process_id
+from common.process import process_id
 
 from . import access
 from .events import ACTION_APPLIED
 from .models import Tracker, TrackerAction
 from .permissions import lost_readers
-from .reducers import Action, ActionRejected, get_reducer
+from .reducers import PAYLOADS, Action, ActionRejected, get_reducer, validate_payload
 from .reducers.playback import keep_entries
 
 logger = logging.getLogger(__name__)
 
 CONTEXT_KEYS = ("via", "connection", "device", "trace_id", "username")
-
-
-group_name = groups.tracker_group
 
 
 def now_ms() -> int:
@@ -154,7 +151,7 @@ def dispatch(
 def publish(applied: Applied) -> None:
     """Broadcast an applied action to its subscribers (lossy: clients resync by version)."""
     try:
-        get_broadcast_client().broadcast_sync(group_name(applied.tracker), ACTION_APPLIED.name, applied.event())
+        get_broadcast_client().broadcast_sync(groups.tracker_group(applied.tracker), ACTION_APPLIED.name, applied.event())
     except Exception:
         logger.exception("could not broadcast %s v%s", applied.tracker, applied.version)
 
@@ -229,8 +226,6 @@ def compact(tracker_id: Any, keep: int) -> int:
 
 def validate_action_payload(name: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Payload check for actions dispatched by server code (clients go through the registry)."""
-    from .schemas import PAYLOADS, validate_payload
-
     if name not in PAYLOADS:
         raise UnknownAction(f"Unknown tracker action {name!r}.")
     try:

@@ -1,25 +1,14 @@
 """System actions handled by the worker."""
 from __future__ import annotations
 
-import os
-import socket
-
 from django.conf import settings
+from pydantic import Field
 
 from common import groups
 from common.clients import get_broadcast_client
 from common.messages import Message
+from common.process import process_id
 from common.registry import Empty, Permission, Schema, registry
-
-from pydantic import Field
-
-# The groups every connection joins, by audience.
-GROUP_EVERYONE = groups.EVERYONE
-
-
-def process_id() -> str:
-    """``host:pid`` of this process, so a reply says who handled it."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @registry.action("system.health.ping", Empty, doc="Check that a worker answers; says which process handled it.")
@@ -46,5 +35,5 @@ ANNOUNCEMENT_CREATED = registry.event(
     doc="Send an announcement to every connected user.",
 )
 def announce(message: Message) -> dict:
-    get_broadcast_client().broadcast_sync(GROUP_EVERYONE, ANNOUNCEMENT_CREATED.name, {"text": message.payload["text"]})
+    get_broadcast_client().broadcast_sync(groups.EVERYONE, ANNOUNCEMENT_CREATED.name, {"text": message.payload["text"]})
     return {"sent": True}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from bridge.files import AUDIO_TYPES
+from library.userdata import favourites, plays, ratings
 
 from . import ids
 
@@ -60,8 +61,6 @@ class Marks:
 
     @classmethod
     def load(cls, user, *, tracks: Iterable[int] = (), albums: Iterable[int] = (), artists: Iterable[int] = ()) -> "Marks":
-        from library.userdata import favourites, plays, ratings
-
         marks = cls()
         for kind, wanted in (("track", tracks), ("album", albums), ("artist", artists)):
             wanted = sorted({pk for pk in wanted if pk is not None})

@@ -32,6 +32,7 @@ from common.registry import Schema, registry
 from library.models import Library, ScanRun
 from tracker import store
 from tracker.models import Tracker, TrackerAction
+from tracker.reducers.scan import SCAN
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +84,7 @@ SCAN_FAILED = registry.event(
 )
 
 # Tracker action -> staff event.
-LIFECYCLE = {
-    "library.scan.begin": SCAN_STARTED.name,
-    "library.scan.complete": SCAN_COMPLETED.name,
-    "library.scan.halt": SCAN_COMPLETED.name,
-    "library.scan.fail": SCAN_FAILED.name,
-}
+LIFECYCLE = {action.name: action.staff_event for action in SCAN.actions if action.staff_event}
 
 
 def lifecycle_event(action: str, scan) -> tuple[str, dict[str, Any]] | None:

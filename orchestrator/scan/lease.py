@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from common.process import process_id
 from library.models import Library
 
 LEASE_SECONDS = 300  # a scan that stops renewing for this long may be taken over
@@ -21,8 +22,6 @@ class LeaseLost(Exception):
 
 def holder_for(scan_id: int | None) -> str:
     """The lease holder name of a scan run: this process and the run."""
-    from worker.actions import process_id
-
     return f"{process_id()}/scan-{scan_id}"[:100]
 
 

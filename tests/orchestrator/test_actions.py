@@ -162,3 +162,13 @@ def test_one_mapping_for_both_paths(library, music):
         from common.registry import registry
 
         registry.validate_event(name, payload)
+
+
+def test_every_scan_lifecycle_action_names_a_declared_staff_event():
+    assert actions.LIFECYCLE == {
+        "library.scan.begin": "library.scan.started",
+        "library.scan.complete": "library.scan.completed",
+        "library.scan.halt": "library.scan.completed",
+        "library.scan.fail": "library.scan.failed",
+    }
+    assert set(actions.LIFECYCLE.values()) <= set(actions.registry.events)

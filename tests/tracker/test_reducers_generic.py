@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tracker.reducers import REDUCERS, Action, ActionRejected, Reducer, get_reducer
+import tracker.actions  # noqa: F401  (registers the bus actions)
+from common.registry import Permission, registry
+from tracker.reducers import ACTIONS, PAYLOADS, REDUCERS, Action, ActionRejected, Reducer, get_reducer, validate_payload
 from tracker.reducers.base import clone
-from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS, PAYLOADS, validate_payload
+from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 
 KINDS = sorted(REDUCERS)
 AT = 1_000_000
@@ -33,6 +35,25 @@ def test_registry() -> None:
 def test_every_action_has_a_schema_and_a_kind() -> None:
     handled = {name for reducer in REDUCERS.values() for name in reducer.handlers}
     assert handled == set(PAYLOADS)
+
+
+def test_an_action_accepted_by_several_kinds_is_declared_once() -> None:
+    """Players and parties wrap the shared playback handlers; everything else is the one declaration."""
+    for reducer in REDUCERS.values():
+        for action in reducer.actions:
+            declared = ACTIONS[action.name]
+            assert (action.payload, action.doc, action.server_only, action.own_bus_action, action.staff_event) == (
+                declared.payload, declared.doc, declared.server_only, declared.own_bus_action, declared.staff_event)
+
+
+def test_the_bus_actions_come_from_the_declarations() -> None:
+    for name, declared in ACTIONS.items():
+        spec = registry.actions[name]
+        if declared.own_bus_action and name != "library.scan.cancel":
+            assert (spec.payload, spec.doc) == (declared.payload, declared.doc)
+        elif not declared.own_bus_action:
+            assert (spec.payload, spec.doc, spec.targets_tracker) == (declared.payload, declared.doc, True)
+            assert (spec.permission == Permission.SERVER) == declared.server_only
 
 
 @pytest.mark.parametrize("kind", KINDS)

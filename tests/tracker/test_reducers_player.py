@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from tracker.reducers import Action, ActionRejected
+from tracker.reducers import Action, ActionRejected, validate_payload
 from tracker.reducers.playback import shuffled_order
 from tracker.reducers.player import PLAYER
-from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS, validate_payload
+from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 
 AT = 1_000_000  # the "now" of every action below
 EARLIER = 500_000

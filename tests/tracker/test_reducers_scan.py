@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from tracker.reducers import Action, ActionRejected
+from tracker.reducers import Action, ActionRejected, validate_payload
 from tracker.reducers.scan import SCAN
-from tracker.schemas import validate_payload
 
 AT = 1_000_000
 STARTED_AT = 900_000

@@ -1,13 +1,20 @@
-"""Reducer building blocks: the action record, the rejection error and the reducer type.
+"""Reducer building blocks: the action record, the rejection error, the declaration of a
+tracker action and the reducer type.
 
 A reducer is pure: ``reduce(state, action)`` depends only on its arguments (time and
 randomness come from ``action.at_ms`` and ``action.seed``), never mutates ``state`` and
 returns a new JSON-safe dict.
+
+Each tracker action is declared once, as a ``TrackerAction`` next to its handler in the
+kind's module; the payload table, the bus actions (``tracker.actions``), their docs and
+flags, and the scan lifecycle events (``orchestrator.actions``) are derived from it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping, TypeAlias
+
+from pydantic import BaseModel
 
 State: TypeAlias = dict[str, Any]
 Handler: TypeAlias = Callable[[State, "Action"], State]
@@ -19,7 +26,7 @@ class Action:
     """One validated action, stamped by the store."""
 
     name: str  # e.g. "player.playback.pause"
-    payload: Mapping[str, Any]  # validated against tracker/schemas.py (JSON-safe values)
+    payload: Mapping[str, Any]  # validated against its declared schema (JSON-safe values)
     at_ms: int  # server time (epoch ms), stamped by the store
     actor: int | None  # user id who sent it; None = the server itself
     seed: int = 0  # random seed stamped by the store (for shuffle)
@@ -47,12 +54,38 @@ def clone(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class TrackerAction:
+    """The one declaration of a tracker action."""
+
+    name: str
+    payload: type[BaseModel]  # the payload schema (``tracker.schemas``)
+    handler: Handler
+    doc: str  # one line for the protocol document
+    # Dispatched by the server only: clients may not send it.
+    server_only: bool = False
+    # The bus action of this name has a handler of its own (``tracker.actions`` for a
+    # transfer or a new party, ``orchestrator.actions`` for a scan cancel by library)
+    # instead of the generic "act on the target tracker".
+    own_bus_action: bool = False
+    # The staff event a scan lifecycle action announces (``orchestrator.actions``).
+    staff_event: str | None = None
+
+    def wrapped(self, decorator: Callable[[Handler], Handler]) -> "TrackerAction":
+        """The same action with its handler wrapped (a kind's own checks around shared logic)."""
+        return replace(self, handler=decorator(self.handler))
+
+
+@dataclass(frozen=True)
 class Reducer:
-    """A tracker kind: its initial state and one handler per action name (the dispatch table)."""
+    """A tracker kind: its initial state and the actions it accepts (``handlers`` is their dispatch table)."""
 
     kind: str
     initial_state: Callable[[], State]
-    handlers: Mapping[str, Handler]
+    actions: tuple[TrackerAction, ...]
+    handlers: Mapping[str, Handler] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "handlers", {action.name: action.handler for action in self.actions})
 
     def reduce(self, state: State, action: Action) -> State:
         """The state after ``action``; an unknown name returns ``state`` itself.

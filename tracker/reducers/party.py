@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from .base import Action, ActionRejected, Handler, Reducer, State
-from .playback import PLAYBACK_HANDLERS, initial_playback, paused
+from tracker import schemas
+
+from .base import Action, ActionRejected, Handler, Reducer, State, TrackerAction
+from .playback import PLAYBACK_ACTIONS, initial_playback, paused
 
 KIND = "party"
 DEFAULT_NAME = "Party"
@@ -113,13 +115,16 @@ def _controlled(handler: Handler) -> Handler:
 
 # Every shared queue/playback action, ``player.queue.take`` included; not
 # ``player.queue.transfer`` (a party has no ``transferred_to``) nor volume/device.
-HANDLERS: dict[str, Handler] = {
-    **{name: _controlled(handler) for name, handler in PLAYBACK_HANDLERS.items()},
-    "party.session.create": session_create,
-    "party.session.join": session_join,
-    "party.session.leave": session_leave,
-    "party.session.end": session_end,
-    "party.control.set": control_set,
-}
+ACTIONS: tuple[TrackerAction, ...] = (
+    *(action.wrapped(_controlled) for action in PLAYBACK_ACTIONS),
+    TrackerAction("party.session.create", schemas.SessionCreate, session_create, "Start a listening party hosted by you.",
+                  own_bus_action=True),
+    TrackerAction("party.session.join", schemas.Empty, session_join, "Join a listening party."),
+    TrackerAction("party.session.leave", schemas.Empty, session_leave,
+                  "Leave a listening party (the host's role passes on)."),
+    TrackerAction("party.session.end", schemas.Empty, session_end, "End the party (host only)."),
+    TrackerAction("party.control.set", schemas.ControlSet, control_set,
+                  "Let members control playback, or not (host only)."),
+)
 
-PARTY = Reducer(kind=KIND, initial_state=initial_state, handlers=HANDLERS)
+PARTY = Reducer(kind=KIND, initial_state=initial_state, actions=ACTIONS)

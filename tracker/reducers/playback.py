@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 from typing import Any, Callable, Mapping
 
+from tracker import schemas
 from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 
-from .base import Action, ActionRejected, Handler, State
+from .base import Action, ActionRejected, State, TrackerAction
 
 RESTART_THRESHOLD_MS = 3000  # "previous" past this point restarts the current track
 
@@ -315,20 +316,29 @@ def mode_set(state: State, action: Action) -> State:
     return {**state, "shuffle": shuffle, "repeat": repeat, "order": order}
 
 
-PLAYBACK_HANDLERS: dict[str, Handler] = {
-    "player.queue.replace": queue_replace,
-    "player.queue.append": queue_append,
-    "player.queue.insert_next": queue_insert_next,
-    "player.queue.remove": queue_remove,
-    "player.queue.move": queue_move,
-    "player.queue.clear": queue_clear,
-    "player.queue.take": queue_take,
-    "player.playback.play": playback_play,
-    "player.playback.pause": playback_pause,
-    "player.playback.seek": playback_seek,
-    "player.playback.stop": playback_stop,
-    "player.playback.next": playback_next,
-    "player.playback.previous": playback_previous,
-    "player.track.ended": track_ended,
-    "player.mode.set": mode_set,
-}
+# The queue and playback actions, accepted by players and parties alike.
+PLAYBACK_ACTIONS: tuple[TrackerAction, ...] = (
+    TrackerAction("player.queue.replace", schemas.QueueReplace, queue_replace,
+                  "Replace the queue (optionally start at `index`/`position_ms`, playing when `play`)."),
+    TrackerAction("player.queue.append", schemas.QueueTracks, queue_append, "Add tracks at the end of the queue."),
+    TrackerAction("player.queue.insert_next", schemas.QueueTracks, queue_insert_next,
+                  "Add tracks right after the current one."),
+    TrackerAction("player.queue.remove", schemas.QueueRemove, queue_remove, "Remove the queue entry at `index`."),
+    TrackerAction("player.queue.move", schemas.QueueMove, queue_move, "Move a queue entry."),
+    TrackerAction("player.queue.clear", schemas.Empty, queue_clear, "Empty the queue and stop."),
+    TrackerAction("player.queue.take", schemas.QueueTake, queue_take,
+                  "Take over a queue handed off by another device (server only).", server_only=True),
+    TrackerAction("player.playback.play", schemas.PlaybackPlay, playback_play,
+                  "Play (the current entry, or `index`, from `position_ms`)."),
+    TrackerAction("player.playback.pause", schemas.Empty, playback_pause, "Pause at the live position."),
+    TrackerAction("player.playback.seek", schemas.PlaybackSeek, playback_seek,
+                  "Jump to `position_ms` in the current track."),
+    TrackerAction("player.playback.stop", schemas.Empty, playback_stop, "Stop: paused at position 0."),
+    TrackerAction("player.playback.next", schemas.Empty, playback_next,
+                  "Go to the next entry (per shuffle order and repeat)."),
+    TrackerAction("player.playback.previous", schemas.Empty, playback_previous,
+                  "Restart the track, or go to the previous entry within its first 3 s."),
+    TrackerAction("player.track.ended", schemas.Empty, track_ended,
+                  "The current track finished playing: advance per repeat mode."),
+    TrackerAction("player.mode.set", schemas.ModeSet, mode_set, "Set shuffle and/or repeat (off, all, one)."),
+)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from .base import Action, ActionRejected, Handler, Reducer, State
-from .playback import PLAYBACK_HANDLERS, initial_playback, paused
+from tracker import schemas
+
+from .base import Action, ActionRejected, Handler, Reducer, State, TrackerAction
+from .playback import PLAYBACK_ACTIONS, initial_playback, paused
 
 KIND = "player"
 DEFAULT_DEVICE_NAME = "Player"
@@ -48,11 +50,13 @@ def _local(handler: Handler) -> Handler:
     return handle
 
 
-HANDLERS: dict[str, Handler] = {
-    **{name: _local(handler) for name, handler in PLAYBACK_HANDLERS.items()},
-    "player.device.rename": device_rename,
-    "player.volume.set": volume_set,
-    "player.queue.transfer": queue_transfer,
-}
+ACTIONS: tuple[TrackerAction, ...] = (
+    *(action.wrapped(_local) for action in PLAYBACK_ACTIONS),
+    TrackerAction("player.device.rename", schemas.DeviceRename, device_rename, "Rename a device."),
+    TrackerAction("player.volume.set", schemas.VolumeSet, volume_set, "Set the volume (0-100)."),
+    TrackerAction("player.queue.transfer", schemas.QueueTransfer, queue_transfer,
+                  "Hand the queue off to device `to`: it continues at the live position and this one pauses.",
+                  own_bus_action=True),
+)
 
-PLAYER = Reducer(kind=KIND, initial_state=initial_state, handlers=HANDLERS)
+PLAYER = Reducer(kind=KIND, initial_state=initial_state, actions=ACTIONS)

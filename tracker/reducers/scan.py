@@ -5,7 +5,9 @@ and a finished scan may be followed by a new one. Counters are absolute values.
 """
 from __future__ import annotations
 
-from .base import Action, ActionRejected, Handler, Reducer, State
+from tracker import schemas
+
+from .base import Action, ActionRejected, Reducer, State, TrackerAction
 
 KIND = "library.scan"
 COUNTERS = ("files_seen", "parsed", "added", "updated", "removed", "unchanged", "errors")
@@ -76,13 +78,24 @@ def cancelled(state: State, action: Action) -> State:
     return _finished(state, action, "cancelled", None)
 
 
-HANDLERS: dict[str, Handler] = {
-    "library.scan.begin": started,
-    "library.scan.report": progressed,
-    "library.scan.cancel": cancel_requested,
-    "library.scan.complete": completed,
-    "library.scan.fail": failed,
-    "library.scan.halt": cancelled,
-}
+# Written by the server only. A lifecycle action names the staff event it announces;
+# ``library.scan.cancel`` reaches the bus as the orchestrator's cancel by library.
+ACTIONS: tuple[TrackerAction, ...] = (
+    TrackerAction("library.scan.begin", schemas.ScanStarted, started,
+                  "A scan of the tracker's library began (server only).", server_only=True,
+                  staff_event="library.scan.started"),
+    TrackerAction("library.scan.report", schemas.ScanProgressed, progressed,
+                  "A running scan's phase and counters (server only).", server_only=True),
+    TrackerAction("library.scan.cancel", schemas.Empty, cancel_requested,
+                  "Someone asked the running scan to stop.", own_bus_action=True),
+    TrackerAction("library.scan.complete", schemas.ScanCompleted, completed,
+                  "The scan finished (server only).", server_only=True, staff_event="library.scan.completed"),
+    TrackerAction("library.scan.fail", schemas.ScanFailed, failed,
+                  "The scan failed, with a message (server only).", server_only=True,
+                  staff_event="library.scan.failed"),
+    TrackerAction("library.scan.halt", schemas.Empty, cancelled,
+                  "The scan stopped after a cancel (server only).", server_only=True,
+                  staff_event="library.scan.completed"),
+)
 
-SCAN = Reducer(kind=KIND, initial_state=initial_state, handlers=HANDLERS)
+SCAN = Reducer(kind=KIND, initial_state=initial_state, actions=ACTIONS)

@@ -11,8 +11,13 @@ from __future__ import annotations
 import os
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+
+from library.models import Library
+from library.sample import make_sample_library
+from orchestrator import services
 
 
 class Command(BaseCommand):
@@ -28,12 +33,6 @@ class Command(BaseCommand):
             self.ensure_demo_library()
 
     def ensure_demo_library(self) -> None:
-        from django.conf import settings
-
-        from library.models import Library
-        from library.sample import make_sample_library
-        from orchestrator import services
-
         if Library.objects.exists():
             return
         root = settings.DATA_DIR / "demo-music"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from bridge.subsonic import credentials
+
 
 class Command(BaseCommand):
     help = "Set (and print) a new Subsonic password for a user; --api-key adds an API key, --revoke removes both."
@@ -20,8 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--revoke", action="store_true", help="remove the user's Subsonic password and API key")
 
     def handle(self, *args, **options):
-        from bridge.subsonic import credentials
-
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user {options['username']!r}.")
