@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
+from common.registry import registry
 from library.models import Library, ScanRun, Track
 from orchestrator import services, tasks
 from orchestrator.scan import events, scanner
@@ -159,16 +160,14 @@ def test_one_mapping_for_both_paths(library, music):
     assert staff_events[3][2] == {"library": library.pk, "scan": failed.pk, "message": failed.message}
     assert "does not exist" in failed.message
     for _, name, payload in staff_events:  # valid against the declared schemas
-        from common.registry import registry
-
         registry.validate_event(name, payload)
 
 
 def test_every_scan_lifecycle_action_names_a_declared_staff_event():
-    assert actions.LIFECYCLE == {
+    assert events.LIFECYCLE == {
         "library.scan.begin": "library.scan.started",
         "library.scan.complete": "library.scan.completed",
         "library.scan.halt": "library.scan.completed",
         "library.scan.fail": "library.scan.failed",
     }
-    assert set(actions.LIFECYCLE.values()) <= set(actions.registry.events)
+    assert set(events.LIFECYCLE.values()) <= set(registry.events)
