@@ -437,8 +437,11 @@ async def test_orchestrator_killed_mid_scan_the_next_scan_completes_the_catalogu
         assert tracks == SCAN_FILES
         interrupted = [run for run in runs if run[0] != second]
         assert [run[1] for run in interrupted] == ["failed"] and "Interrupted" in interrupted[0][2], runs
-        lease = await asyncio.to_thread(stack.sql, "SELECT lease_holder FROM library_library WHERE name = 'faults'")
-        assert lease[0][0] == ""
+        # The scan releases its lease last, after recording its outcome and telling the tracker.
+        deadline = time.monotonic() + 10
+        while (await asyncio.to_thread(stack.sql, "SELECT lease_holder FROM library_library WHERE name = 'faults'"))[0][0]:
+            assert time.monotonic() < deadline, "the completed scan kept its lease"
+            await asyncio.sleep(0.1)
         outcomes = collections.Counter({"scans": 2})
         await check_and_report(stack, [watcher], show,
                                f"orchestrator killed (SIGKILL) mid-scan at {tracks_at_kill}/{SCAN_FILES} files", outcomes,
