@@ -93,7 +93,7 @@ def test_bulk_statements_on_postgresql(tmp_path):
 
     if not (POSTGRES_URL and REDIS_URL):
         pytest.skip("DATABASE_URL (PostgreSQL) and REDIS_URL are not both set: the PostgreSQL bulk test needs them")
-    from tests.integration.stack import Stack
+    from devtools.deploy import Stack
 
     stack = Stack(POSTGRES_URL, REDIS_URL, tmp_path).create()
     try:
