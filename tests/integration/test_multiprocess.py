@@ -108,8 +108,12 @@ async def test_the_connection_cap_per_user_holds_across_bridges(stack):
                 with pytest.raises(websockets.ConnectionClosed) as closed:
                     await asyncio.wait_for(extra.recv(), 10)
                 assert closed.value.rcvd.code == 4409, bridge
-        async with WsClient(stack.ws_url("bridge-a"), stack.make_user("bystander")):
-            pass  # other users are not affected
+        bystander = stack.make_user("bystander")
+        try:
+            async with WsClient(stack.ws_url("bridge-a"), bystander):
+                pass  # other users are not affected
+        except websockets.ConnectionClosed as closed:  # say what the bridge raised, if it did
+            raise AssertionError(f"{closed}\n{stack.log('bridge-a')[-6000:]}") from closed
         await clients.pop(0).__aexit__(None, None, None)  # one closed on bridge A ...
         await asyncio.sleep(0.2)  # (its bridge removes it just after the close handshake)
         async with WsClient(stack.ws_url("bridge-b"), token) as again:  # ... makes room on bridge B
