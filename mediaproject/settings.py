@@ -466,6 +466,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # STATIC_ROOT: where ``manage.py collectstatic`` puts the UI's files for a web server in
 # front (nginx) to serve. Outside DATA_DIR, which only the server's account may read.
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles").resolve()
+# Server processes run with umask 077 (``common.datadir``); collected static files are not
+# secret and must stay readable by the web server's account.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
+}
 LOGIN_URL = "/login/"
 
 # Every line goes through ``bridge.logs.RedactingFormatter``: secret query parameters (Subsonic's

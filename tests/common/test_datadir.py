@@ -14,11 +14,11 @@ from library.sample import make_sample_library
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def manage(data_dir: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
     """``manage.py`` in a fresh process started with the usual umask 022, as a shell would."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "WORKER_MODE", "TEST_DATA_DIR")}
-    env.update(DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="mediaproject.settings", LOG_LEVEL="INFO")
+    env.update(DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="mediaproject.settings", LOG_LEVEL="INFO", **extra_env)
     result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=300, preexec_fn=lambda: os.umask(0o022))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -73,3 +73,16 @@ def test_loose_modes_are_tightened_at_start_with_a_log_line(tmp_path):
     assert "7 made private" in lines[0] and "db.sqlite3" in lines[0]
     again = manage(data, "check")
     assert "file modes" not in again.stderr
+
+
+def test_collected_static_files_stay_readable_for_the_web_server(tmp_path):
+    """The private umask is for DATA_DIR; nginx (another account) serves STATIC_ROOT."""
+    static_root = tmp_path / "staticfiles"
+    manage(tmp_path / "data", "collectstatic", "--noinput", STATIC_ROOT=str(static_root))
+    collected = [static_root, *static_root.rglob("*")]
+    assert any(path.name == "app.js" for path in collected)
+    for path in collected:
+        mode = stat.S_IMODE(os.lstat(path).st_mode)
+        assert mode & 0o044 == 0o044, f"{path} {oct(mode)}"  # group and others may read
+        if path.is_dir():
+            assert mode & 0o011 == 0o011, f"{path} {oct(mode)}"  # and enter folders
