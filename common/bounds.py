@@ -33,6 +33,9 @@ Count: TypeAlias = Annotated[int, Field(ge=0, le=MAX_INT)]  # counts, offsets, v
 TRACKER_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 TrackerId: TypeAlias = Annotated[str, StringConstraints(pattern=TRACKER_ID_PATTERN, to_lower=True)]
 _TRACKER_ID = re.compile(TRACKER_ID_PATTERN)
+# A play's id: a UUID the playing client draws when a track starts, so that recording the
+# play again (a retry, a reconnect) records it once.
+PlayId: TypeAlias = Annotated[str, StringConstraints(pattern=TRACKER_ID_PATTERN, to_lower=True)]
 
 
 def is_tracker_id(value: object) -> bool:

@@ -348,6 +348,7 @@ class Play(models.Model):
     played_at = models.DateTimeField()
     device = models.CharField(max_length=100, blank=True, default="")
     submission = models.BooleanField(default=True, help_text="submitted by the client as a finished play")
+    play_id = models.UUIDField(null=True, blank=True, help_text="the client's id of this play: recorded once")
 
     class Meta:
         ordering = ["-played_at", "-id"]
@@ -355,6 +356,7 @@ class Play(models.Model):
             models.Index(fields=["user", "-played_at"], name="play_user_recent"),
             models.Index(fields=["user", "track"], name="play_user_track"),
         ]
+        constraints = [models.UniqueConstraint(fields=["user", "play_id"], name="play_once_per_play_id")]
 
     def __str__(self) -> str:
         return f"{self.user_id} played {self.track_id} at {self.played_at:%Y-%m-%d %H:%M}"
@@ -374,6 +376,19 @@ class NowPlaying(models.Model):
         verbose_name_plural = "now playing"
         ordering = ["-started_at"]
         constraints = [models.UniqueConstraint(fields=["user", "device"], name="now_playing_unique_device")]
+
+
+class PlayerSettings(models.Model):
+    """A user's player settings, the same on every device (absent: the defaults)."""
+
+    REPLAYGAIN_MODES = ("off", "track", "album")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="player_settings")
+    replaygain = models.CharField(max_length=5, default="track", choices=[(m, m) for m in REPLAYGAIN_MODES],
+                                  help_text="loudness levelling: off, per track, or per album")
+
+    class Meta:
+        verbose_name_plural = "player settings"
 
 
 class Bookmark(models.Model):

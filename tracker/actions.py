@@ -115,12 +115,14 @@ class PlayRecord(Schema):
     track: bounds.Id
     submission: bool = True
     device: Annotated[str, StringConstraints(strip_whitespace=True, max_length=plays.MAX_DEVICE)] | None = None
+    play_id: bounds.PlayId | None = None
 
 
 @registry.action(
     "play.record",
     PlayRecord,
-    doc="Record a finished play of `track` (a scrobble), or with `submission`: false that this device is playing it now.",
+    doc="Record a finished play of `track` (a scrobble), or with `submission`: false that this device is playing it now;"
+    " a `play_id` (a UUID drawn when the track started) is recorded once.",
 )
 def play_record(message: Message) -> dict:
     user = get_user_model().objects.filter(pk=message.context.user_id, is_active=True).first()
@@ -130,7 +132,7 @@ def play_record(message: Message) -> dict:
     if device is None:
         device = services.device_name(message.context)[: plays.MAX_DEVICE]
     return plays.play_record(user, message.payload["track"], device=device,
-                                submission=message.payload.get("submission", True))
+                             submission=message.payload.get("submission", True), play_id=message.payload.get("play_id"))
 
 
 # -- bridge-side: these change what the connection receives ---------------------------

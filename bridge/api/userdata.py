@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from library.userdata import bookmarks, favourites, playlists, plays, ratings, shared
+from library.userdata import bookmarks, favourites, playlists, plays, preferences, ratings, shared
 
 from .catalogue import AlbumSerializer, ArtistSerializer, TrackSerializer
 from .context import MAX_ID, ApiView, errors, parse, reject_unknown
@@ -85,6 +85,12 @@ class PlayRequestSerializer(serializers.Serializer):
         default=True, help_text="true: a finished play (scrobble); false: only 'now playing' on this device"
     )
     device = serializers.CharField(max_length=plays.MAX_DEVICE, allow_blank=True, default="")
+    play_id = serializers.UUIDField(required=False, help_text="the client's id of this play: recorded once")
+
+
+class SettingsSerializer(serializers.Serializer):
+    replaygain = serializers.ChoiceField(choices=preferences.CHOICES["replaygain"], required=False,
+                                         help_text="loudness levelling: off, per track (default), or per album")
 
 
 class BookmarkRequestSerializer(serializers.Serializer):
@@ -159,6 +165,12 @@ class PlaySerializer(serializers.Serializer):
     played_at = serializers.DateTimeField()
     device = serializers.CharField(allow_blank=True)
     submission = serializers.BooleanField()
+
+
+class TopTrackSerializer(serializers.Serializer):
+    track = TrackSerializer()
+    plays = serializers.IntegerField()
+    last_played = serializers.DateTimeField()
 
 
 class NowPlayingSerializer(serializers.Serializer):
@@ -298,11 +310,34 @@ class PlayListView(ApiView):
         return Response(result, status=status.HTTP_201_CREATED if result["id"] is not None else status.HTTP_200_OK)
 
 
+class TopTracksView(ApiView):
+    @extend_schema(operation_id="plays_top", tags=["plays"], parameters=[PagingQuery],
+                   responses={200: page_of(TopTrackSerializer), **errors(400)},
+                   summary="A page of the tracks you played most, most first")
+    def get(self, request):
+        return Response(plays.play_top(request.user, **parse(PagingQuery, request.query_params)))
+
+
 class NowPlayingView(ApiView):
     @extend_schema(operation_id="plays_now_playing", tags=["plays"], responses={200: NowPlayingSerializer(many=True), **errors()},
                    summary="What every user is playing now, most recently started first")
     def get(self, request):
         return Response(plays.now_playing_list())
+
+
+# -- player settings ----------------------------------------------------------------------
+
+
+class SettingsView(ApiView):
+    @extend_schema(operation_id="me_settings_get", tags=["account"], responses={200: SettingsSerializer, **errors()},
+                   summary="Your player settings (the same on every device)")
+    def get(self, request):
+        return Response(preferences.settings_get(request.user))
+
+    @extend_schema(operation_id="me_settings_update", tags=["account"], request=SettingsSerializer,
+                   responses={200: SettingsSerializer, **errors(400)}, summary="Change some of your player settings")
+    def patch(self, request):
+        return Response(preferences.settings_update(request.user, **_body(SettingsSerializer, request)))
 
 
 # -- bookmarks ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""REST endpoints for the user's own data (playlists, favourites, ratings, plays, bookmarks)."""
+"""REST endpoints for the user's own data (playlists, favourites, ratings, plays, bookmarks, player settings)."""
 from django.urls import path
 
 from . import userdata as views
@@ -14,6 +14,8 @@ urlpatterns = [
     path("ratings/", views.RatingView.as_view(), name="rating"),
     path("plays/", views.PlayListView.as_view(), name="play-list"),
     path("plays/now-playing/", views.NowPlayingView.as_view(), name="now-playing"),
+    path("plays/top/", views.TopTracksView.as_view(), name="play-top"),
+    path("me/settings", views.SettingsView.as_view(), name="me-settings"),
     path("bookmarks/", views.BookmarkListView.as_view(), name="bookmark-list"),
     path("bookmarks/<int:track_id>", views.BookmarkDetailView.as_view(), name="bookmark-detail"),
 ]

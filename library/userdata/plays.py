@@ -2,17 +2,24 @@
 
 Shapes: a play is ``{id, track: track dict, played_at, device, submission}`` (``id`` null
 when only "now playing" was recorded); now playing is ``{user: user ref, device, track:
-track dict, started_at, minutes_ago}``.
+track dict, started_at, minutes_ago}``; a most-played entry is ``{track: track dict, plays,
+last_played}``.
+
+A play recorded with a ``play_id`` (a UUID the playing client draws when the track starts)
+is recorded once: recording it again returns the first record.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any, Iterable
 
-from django.db import transaction
+import uuid
+
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from common.bounds import is_tracker_id
 from common.errors import InvalidPayload
 
 from ..models import NowPlaying, Play
@@ -56,18 +63,20 @@ def play_record(
     played_at: datetime | None = None,
     device: str = "",
     submission: bool = True,
+    play_id: str | uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Record a play of a track (``submission``: a Play row, a scrobble), or with
     ``submission=False`` only that the user's ``device`` is playing it now (it shows in
-    ``now_playing_list`` until the track's duration and a margin have passed)."""
+    ``now_playing_list`` until the track's duration and a margin have passed). A play with
+    a ``play_id`` the user recorded already is not recorded again: the first is returned."""
     track = _one_track(_id(track_id, "track"))
     device = _text(device, "device", MAX_DEVICE)
     submission = _bool(submission, "submission")
+    play_uuid = _play_id(play_id)
     now = timezone.now()
     when = _when(played_at, now)
     if submission:
-        play = Play.objects.create(user=user, track=track, played_at=when, device=device, submission=True)
-        return _play(play, tracks_by_ids([track.pk])[0])
+        return _play(_record_once(user, track, when, device, play_uuid), tracks_by_ids([track.pk])[0])
     length = timedelta(milliseconds=track.duration_ms) + NOW_PLAYING_MARGIN if track.duration_ms else NOW_PLAYING_UNKNOWN
     with transaction.atomic():
         NowPlaying.objects.filter(expires__lte=now).delete()  # upkeep: expired rows are never shown
@@ -78,6 +87,28 @@ def play_record(
             "submission": False}
 
 
+def _play_id(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str) and is_tracker_id(value):  # the same UUID text form
+        return uuid.UUID(value)
+    raise InvalidPayload(f"play_id must be a UUID, not {value!r}.")
+
+
+def _record_once(user, track, when: datetime, device: str, play_id: uuid.UUID | None) -> Play:
+    """The Play row of ``play_id`` (created unless the user recorded it already)."""
+    if play_id is not None:
+        existing = Play.objects.filter(user=user, play_id=play_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return Play.objects.create(user=user, track=track, played_at=when, device=device, submission=True,
+                                       play_id=play_id)
+    except IntegrityError:  # the same play recorded at the same moment by a retry
+        return Play.objects.get(user=user, play_id=play_id)
+
+
 def play_list(user, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """A page of the user's plays, most recent first."""
     offset, limit = page_bounds(offset, limit)
@@ -86,6 +117,22 @@ def play_list(user, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str,
     rows = list(plays[offset:offset + limit]) if total > offset else []
     tracks = _tracks_of(rows)
     return _page([_play(play, tracks[play.track_id]) for play in rows], total, offset, limit)
+
+
+def play_top(user, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+    """A page of the tracks the user played most (submitted plays), most first, then the
+    most recently played, then by id: ``{track, plays, last_played}`` entries."""
+    offset, limit = page_bounds(offset, limit)
+    counted = (
+        Play.objects.filter(user=user, submission=True).order_by().values("track_id")
+        .annotate(n=Count("id"), last=Max("played_at"))
+    )
+    total = counted.count()
+    rows = list(counted.order_by("-n", "-last", "track_id")[offset:offset + limit]) if total > offset else []
+    tracks = {track["id"]: track for track in tracks_by_ids([row["track_id"] for row in rows])}
+    items = [{"track": tracks[row["track_id"]], "plays": row["n"], "last_played": _iso(row["last"])}
+             for row in rows if row["track_id"] in tracks]
+    return _page(items, total, offset, limit)
 
 
 def play_counts(user, track_ids: Iterable[int]) -> dict[int, int]:
