@@ -4,10 +4,14 @@
 import { bus } from "./bus.js";
 import { devicesComponent, promptDeviceRename } from "./devices.js";
 import * as engine from "./engine.js";
+import { historyView } from "./history.js";
 import { albumsView, albumView, artistsView, artistView, genresView, searchView, startSearchBox } from "./library.js";
 import { librariesView } from "./libraries.js";
+import * as mediasession from "./mediasession.js";
 import { partyView } from "./party.js";
 import * as playerbar from "./playerbar.js";
+import { loadPlayerSettings } from "./playersettings.js";
+import * as plays from "./plays.js";
 import { queueComponent } from "./queue.js";
 import * as scans from "./scans.js";
 import { session, register, restoreParty, onChange } from "./session.js";
@@ -31,6 +35,7 @@ const routes = [
   [/^\/playlists$/, () => playlistsView(view), "playlists"],
   [/^\/playlist\/(\d+)$/, (m) => playlistView(view, { id: m[1] }), "playlists"],
   [/^\/favourites$/, () => favouritesView(view), "favourites"],
+  [/^\/history$/, () => historyView(view), "history"],
   [/^\/subsonic$/, () => subsonicView(view), "subsonic"],
   [/^\/devices$/, () => devicesPage(), "devices"],
   [/^\/party(?:\/([\w-]+))?$/, (m) => partyView(view, { id: m[1] || null }), "party"],
@@ -122,9 +127,9 @@ function start() {
   bus.on("system.session.welcome", () => {
     register().catch(fail);
     loadFavourites(true).catch(() => {});
+    loadPlayerSettings().catch(() => {});
   });
   bus.on("system.announcement.created", (p) => toast(p.text, "info", 10000));
-  document.addEventListener("audio-error", () => toast("This track cannot be played here.", "error"));
   onChange(() => {
     document.getElementById("device-name").textContent = session.deviceName || "…";
   });
@@ -142,6 +147,8 @@ function start() {
   startSearchBox();
   scans.start();
   engine.start();
+  plays.start();
+  mediasession.start();
   playerbar.start();
   restoreParty();
   window.addEventListener("hashchange", route);
