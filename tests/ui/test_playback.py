@@ -24,6 +24,9 @@ GAPLESS_TITLES = [f"Seamless {n}" for n in (1, 2, 3, 4)]
 BROKEN_ALBUM = "Cracked"
 BROKEN_TITLES = ["Fine start", "Gone file", "Garbled file", "Fine end"]
 TRACK_SECONDS = 2.0
+# The first seamless track's ReplayGain: track -6 dB (volume x0.501), album -10 dB (x0.316).
+REPLAYGAIN_TAGS = {"REPLAYGAIN_TRACK_GAIN": "-6.00 dB", "REPLAYGAIN_TRACK_PEAK": "0.400000",
+                   "REPLAYGAIN_ALBUM_GAIN": "-10.00 dB", "REPLAYGAIN_ALBUM_PEAK": "0.900000"}
 RATE = 44100
 
 # Records the handlers the app gives the Media Session, so a test can press "media keys".
@@ -36,10 +39,10 @@ CAPTURE_HANDLERS = """(() => {
 })();"""
 
 
-def write_tagged_wavs(folder: Path, album: str, artist: str, titles: list[str]) -> list[Path]:
+def write_tagged_wavs(folder: Path, album: str, artist: str, titles: list[str], replaygain=None) -> list[Path]:
     """Tracks of one continuous 440 Hz tone cut into TRACK_SECONDS pieces (played back to
-    back they sound as one tone: any gap is silence)."""
-    from mutagen.id3 import TALB, TIT2, TPE1, TPE2, TRCK
+    back they sound as one tone: any gap is silence). ``replaygain``: {track number: {tag: value}}."""
+    from mutagen.id3 import TALB, TIT2, TPE1, TPE2, TRCK, TXXX
     from mutagen.wave import WAVE
 
     folder.mkdir(parents=True)
@@ -60,6 +63,8 @@ def write_tagged_wavs(folder: Path, album: str, artist: str, titles: list[str]) 
         for frame in (TIT2(encoding=3, text=title), TPE1(encoding=3, text=artist), TPE2(encoding=3, text=artist),
                       TALB(encoding=3, text=album), TRCK(encoding=3, text=str(number))):
             tags.tags.add(frame)
+        for name, value in (replaygain or {}).get(number, {}).items():
+            tags.tags.add(TXXX(encoding=3, desc=name, text=value))
         tags.save()
         paths.append(path)
     return paths
@@ -71,7 +76,8 @@ class PlaybackServer(UIServer):
 
         make_sample_library(self.music, count=6, seed=3)
         write_long_album(self.music)
-        write_tagged_wavs(self.music / "Loop Works" / GAPLESS_ALBUM, GAPLESS_ALBUM, "Loop Works", GAPLESS_TITLES)
+        write_tagged_wavs(self.music / "Loop Works" / GAPLESS_ALBUM, GAPLESS_ALBUM, "Loop Works", GAPLESS_TITLES,
+                          replaygain={1: REPLAYGAIN_TAGS})
         broken = write_tagged_wavs(self.music / "Loop Works" / BROKEN_ALBUM, BROKEN_ALBUM, "Loop Works", BROKEN_TITLES)
         self.manage("migrate", "--noinput")
         users = "; ".join(f"User.objects.create_user({name!r}, password={PASSWORD!r}, is_staff={staff})"
@@ -267,3 +273,23 @@ def test_the_next_track_starts_without_a_gap(pages):
     gaps = [(starts[n + 1]["at"] - ends[n]["at"]) / 1000 for n in range(3)]
     assert all(gap < 0.010 for gap in gaps), f"silence between tracks (s): {gaps}"
     assert len({start["src"] for start in starts}) == 4
+
+
+SET_REPLAYGAIN = """async (mode) => {
+  const csrf = document.cookie.match(/(?:^|;\\s*)csrftoken=([^;]+)/)[1];
+  const response = await fetch('/api/v1/me/settings', {method: 'PATCH', body: JSON.stringify({replaygain: mode}),
+    headers: {'Content-Type': 'application/json', 'X-CSRFToken': decodeURIComponent(csrf)}});
+  return (await response.json()).replaygain;
+}"""
+
+
+@pytest.mark.parametrize("mode, volume", [("track", 0.501), ("album", 0.316), ("off", 1.0)])
+def test_replaygain_levels_the_volume_per_the_users_setting(pages, mode, volume):
+    page = open_page(pages, "bob", f"Amp {mode}")
+    assert page.evaluate(SET_REPLAYGAIN, mode) == mode
+    page.reload()  # the setting is read when the page connects
+    page.wait_for_selector("#conn[data-status=open]")
+    play_album(page, GAPLESS_ALBUM)
+    # While the first track plays (the others have no ReplayGain tags).
+    wait_audio(page, f"!a.paused && navigator.mediaSession.metadata?.title === 'Seamless 1' && Math.abs(a.volume - {volume}) < 0.005",
+               timeout=5000)
