@@ -1,6 +1,6 @@
 """Per-user data every interface shares, one module per feature: ``playlists``,
-``favourites`` (stars), ``ratings``, ``plays`` (scrobbles and "now playing") and
-``bookmarks``; ``shared`` holds their argument checks.
+``favourites`` (stars), ``ratings``, ``plays`` (scrobbles and "now playing"),
+``bookmarks`` and ``preferences`` (player settings); ``shared`` holds their argument checks.
 
 Services (writes) and selectors (reads), named ``<entity>_<action>``. Each takes the acting
 ``user`` (a User instance), validates its arguments (REST, WebSocket and Subsonic call these

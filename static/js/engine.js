@@ -157,9 +157,13 @@ export function sync() {
   if (switched) return; // the next entry plays already; the tracker catches up
   const key = entryKey(entry);
   const trackId = state.queue[state.index];
-  if (audio.entry?.key !== key) {
+  // The same track at another index (an entry removed before it) keeps playing; a new
+  // entry, or the same track again after it ended, is a new play.
+  if (audio.entry?.trackId === trackId && !(audio.ended && audio.entry.key !== key)) {
+    audio.entry.key = key;
+  } else {
     const preloaded = other();
-    if (preloaded.entry?.key === key && !preloaded.error) {
+    if (preloaded.entry?.key === key && !preloaded.error && !preloaded.ended) {
       // The preloaded entry became current some other way (next pressed): use it.
       ourPause(audio);
       activate(preloaded);
@@ -229,7 +233,7 @@ function preloadNext(entry) {
     return;
   }
   const key = `${entry.id}:${index}:${state.queue[index]}`;
-  if (next.entry?.key !== key) load(next, state.queue[index], key);
+  if (next.entry?.key !== key || next.ended) load(next, state.queue[index], key);
   scheduleSwitch();
 }
 
