@@ -293,3 +293,29 @@ def test_replaygain_levels_the_volume_per_the_users_setting(pages, mode, volume)
     # While the first track plays (the others have no ReplayGain tags).
     wait_audio(page, f"!a.paused && navigator.mediaSession.metadata?.title === 'Seamless 1' && Math.abs(a.volume - {volume}) < 0.005",
                timeout=5000)
+
+
+def test_party_listeners_skip_an_unplayable_track_once(pages, server):
+    host = open_page(pages, "alice", "Party host")
+    host.click("a[data-nav=party]")
+    host.fill("input[aria-label='Party name']", "Cracked night")
+    host.click("#party-create")
+    host.wait_for_selector("h1:has-text('Cracked night')")
+    link = host.input_value("#party-link")
+    host.check("#party-control")  # members may act too: both listeners can skip
+    member = open_page(pages, "bob", "Party guest")
+    member.goto(link)
+    member.click("#party-join")
+    member.wait_for_selector("h1:has-text('Cracked night')")
+    play_album(host, BROKEN_ALBUM)
+    for page in (host, member):
+        for title in ("Gone file", "Garbled file"):
+            page.wait_for_selector(f".toast:has-text('Skipped {title}: cannot be played')", timeout=15000)
+        wait_audio(page, "!a.paused && navigator.mediaSession.metadata?.title === 'Fine end'", timeout=15000)
+    party = link.rsplit("/", 1)[1]
+    names = server.shell(
+        "from tracker.models import TrackerAction as A; "
+        f"print('|'.join(A.objects.filter(tracker_id={party!r}).order_by('version').values_list('name', flat=True)))"
+    ).strip().splitlines()[-1].split("|")
+    # Two listeners met each unplayable entry; each was skipped by one action.
+    assert names.count("player.playback.next") == 2, names
