@@ -330,6 +330,7 @@ const skipped = new Set(); // `${tracker}:${version}` already skipped
 async function probe(url) {
   try {
     const response = await fetch(url, { headers: { Range: "bytes=0-0" }, cache: "no-store" });
+    response.body?.cancel().catch(() => {});
     if (response.status === 404 || response.status === 410) return "gone";
     return response.ok ? "ok" : "down";
   } catch {
@@ -348,9 +349,13 @@ async function onError(event) {
   if (!entry?.state) return;
   const failedEntry = el.entry;
   const version = entry.version;
+  const code = el.error?.code;
+  if (code === MediaError.MEDIA_ERR_ABORTED) return;
   const status = await probe(el.currentSrc || el.src);
   if (el.entry !== failedEntry) return; // moved on meanwhile
-  if (status === "down") {
+  // Gone (404/410), or there but not decodable: skipped at once. A network failure is
+  // retried, even when the server answers again by now.
+  if (status === "down" || (status === "ok" && code === MediaError.MEDIA_ERR_NETWORK)) {
     // The server restarting, a network drop: retried a few times, a few seconds apart.
     if (failedKey !== failedEntry.key) {
       failedKey = failedEntry.key;
