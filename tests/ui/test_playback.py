@@ -255,6 +255,10 @@ def test_plays_are_recorded_by_the_device_that_plays(pages):
     top = remote.evaluate("async () => (await fetch('/api/v1/plays/top/')).json()")
     assert sorted((item["track"]["title"], item["plays"]) for item in top["items"]) == [(t, 1) for t in GAPLESS_TITLES]
 
+    now = remote.evaluate("async () => (await fetch('/api/v1/plays/now-playing/')).json()")
+    assert [(row["device"], row["track"]["title"]) for row in now if row["user"]["username"] == "dana"] == [
+        ("Turntable", GAPLESS_TITLES[-1])]
+
     remote.click("a[data-nav=history]")
     remote.wait_for_selector(".history-recent .track-row")
     assert remote.locator(".history-recent .tr-title").all_inner_texts() == list(reversed(GAPLESS_TITLES))
