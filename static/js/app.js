@@ -10,7 +10,7 @@ import { librariesView } from "./libraries.js";
 import * as mediasession from "./mediasession.js";
 import { partyView } from "./party.js";
 import * as playerbar from "./playerbar.js";
-import { loadPlayerSettings } from "./playersettings.js";
+import { loadPlayerSettings, replayGainControl } from "./playersettings.js";
 import * as plays from "./plays.js";
 import { queueComponent } from "./queue.js";
 import * as scans from "./scans.js";
@@ -52,7 +52,7 @@ function notFound() {
 function devicesPage() {
   clear(view, h("div.view-head", h("h1", "Devices")), h("p.muted", "Everything you play follows you: control another device from here, or move the music between devices."));
   const box = h("div");
-  view.append(box);
+  view.append(box, h("h2", "Playback"), replayGainControl());
   return devicesComponent(box);
 }
 

@@ -304,24 +304,21 @@ def test_the_next_track_starts_without_a_gap(pages):
     assert len({start["src"] for start in starts}) == 4
 
 
-SET_REPLAYGAIN = """async (mode) => {
-  const csrf = document.cookie.match(/(?:^|;\\s*)csrftoken=([^;]+)/)[1];
-  const response = await fetch('/api/v1/me/settings', {method: 'PATCH', body: JSON.stringify({replaygain: mode}),
-    headers: {'Content-Type': 'application/json', 'X-CSRFToken': decodeURIComponent(csrf)}});
-  return (await response.json()).replaygain;
-}"""
-
-
-@pytest.mark.parametrize("mode, volume", [("track", 0.501), ("album", 0.316), ("off", 1.0)])
+@pytest.mark.parametrize("mode, volume", [("album", 0.316), ("off", 1.0), ("track", 0.501)])
 def test_replaygain_levels_the_volume_per_the_users_setting(pages, mode, volume):
     page = open_page(pages, "bob", f"Amp {mode}")
-    assert page.evaluate(SET_REPLAYGAIN, mode) == mode
-    page.reload()  # the setting is read when the page connects
-    page.wait_for_selector("#conn[data-status=open]")
+    page.click("a[data-nav=devices]")
+    page.select_option("#replaygain-mode", mode)
+    poll(page, f"async () => (await (await fetch('/api/v1/me/settings')).json()).replaygain === {mode!r}", 5000,
+         "the setting saved")
     play_album(page, GAPLESS_ALBUM)
     # While the first track plays (the others have no ReplayGain tags).
     wait_audio(page, f"!a.paused && navigator.mediaSession.metadata?.title === 'Seamless 1' && Math.abs(a.volume - {volume}) < 0.005",
                timeout=5000)
+    # The setting is the user's, on every device: a new page of theirs reads it.
+    other = open_page(pages, "bob", f"Amp {mode} 2")
+    other.click("a[data-nav=devices]")
+    other.wait_for_function(f"() => document.getElementById('replaygain-mode').value === {mode!r}")
 
 
 def test_party_listeners_skip_an_unplayable_track_once(pages, server):
