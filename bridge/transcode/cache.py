@@ -268,19 +268,20 @@ class TranscodeCache:
             log.close()
 
     def _end(self, job: Job, state: str, error: str) -> None:
+        """Publish the entry (or remove the part file), make room, then tell the readers."""
         job._out.close()
         with self._lock:
             if state == "done" and job.final is not None:
                 os.replace(job.part, job.final)  # atomic: complete or absent
             else:
                 job.part.unlink(missing_ok=True)  # readers keep their open file
-            with job.changed:
-                job.state, job.error = state, error
-                job.changed.notify_all()
             self._jobs.pop(job.key, None)
-        self._slots.release()
         if state == "done" and job.final is not None:
             self.evict()
+        with job.changed:
+            job.state, job.error = state, error
+            job.changed.notify_all()
+        self._slots.release()
 
     # -- bounds --------------------------------------------------------------------------
 
