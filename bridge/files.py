@@ -229,8 +229,9 @@ def stream_track(request, track: Track, *, format: str | None = None, max_kbps: 
     (``stream_file``), or transcoded. ``X-Transcode-Profile`` names what is sent (``raw``
     for the original). A finished cache entry is served as a file (ranges, ETag); one being
     written is streamed as it grows, without ranges or a length (with ``estimate_length``,
-    ``Content-Length`` is the profile's bitrate times the duration, and the body is cut
-    there). ``offset_ms`` starts a transcode that far in (the original ignores it). Without
+    ``Content-Length`` is the profile's bitrate times the duration with some room for the
+    container, and the body is cut there or padded with zero bytes, which decoders skip as
+    they look for the next frame). ``offset_ms`` starts a transcode that far in (the original ignores it). Without
     a working ffmpeg the original is sent."""
     from bridge.transcode.binary import ffmpeg
     from bridge.transcode.profiles import choose
@@ -253,7 +254,7 @@ def _transcoded(request, track: Track, profile, offset_ms: int, estimate_length:
     headers = {"X-Transcode-Profile": profile.name, "Cache-Control": "private, max-age=3600"}
     expected = None
     if estimate_length:
-        expected = max(0, track.duration_ms - offset_ms) * profile.bitrate // 8  # kbit/s * ms / 8 = bytes
+        expected = profile.estimated_bytes(max(0, track.duration_ms - offset_ms))
     if request.method == "HEAD":
         response = HttpResponse(content_type=profile.mime, headers=headers)
         if expected is not None:
@@ -301,6 +302,8 @@ class _Growing:
         size, finished, state = job.size, job.finished, job.state
         if self.limit is not None and self.sent >= self.limit:
             return None
+        if self.limit is not None and finished and state == "done" and size <= self.sent:
+            return -1  # the entry is shorter than the length announced: pad
         if size > self.sent:
             room = size - self.sent
             return min(CHUNK, room, self.limit - self.sent) if self.limit is not None else min(CHUNK, room)
@@ -324,7 +327,7 @@ class _Growing:
                 delay = min(delay * 2, longest)
                 continue
             delay = shortest
-            chunk = await read(want)
+            chunk = bytes(min(CHUNK, self.limit - self.sent)) if want < 0 else await read(want)
             self.sent += len(chunk)
             yield chunk
 
@@ -354,7 +357,7 @@ class GrowingChunksSync(_Growing):
                     delay = min(delay * 2, longest)
                     continue
                 delay = shortest
-                chunk = self.handle.read(want)
+                chunk = bytes(min(CHUNK, self.limit - self.sent)) if want < 0 else self.handle.read(want)
                 self.sent += len(chunk)
                 yield chunk
         finally:

@@ -25,15 +25,16 @@ class Codec:
     default: int  # kbit/s when no maximum is asked for
     args: tuple[str, ...]  # ffmpeg output options before -b:a
     sources: tuple[str, ...]  # source codecs that already are this format
+    overhead: float  # container bytes over the bitrate's (Ogg pages, ADTS headers), a little over
 
 
 CODECS: dict[str, Codec] = {
     "opus": Codec("opus", "audio/ogg", "opus", (64, 96, 128, 192, 256), 192,
-                  ("-c:a", "libopus", "-vbr", "off", "-ar", "48000", "-f", "ogg"), ("opus",)),
+                  ("-c:a", "libopus", "-vbr", "off", "-ar", "48000", "-f", "ogg"), ("opus",), 1.02),
     "mp3": Codec("mp3", "audio/mpeg", "mp3", (96, 128, 192, 256, 320), 320,
-                 ("-c:a", "libmp3lame", "-ar", "44100", "-f", "mp3"), ("mp3",)),
+                 ("-c:a", "libmp3lame", "-ar", "44100", "-f", "mp3"), ("mp3",), 1.01),
     "aac": Codec("aac", "audio/aac", "aac", (96, 128, 192, 256), 256,
-                 ("-c:a", "aac", "-ar", "44100", "-f", "adts"), ("aac",)),
+                 ("-c:a", "aac", "-ar", "44100", "-f", "adts"), ("aac",), 1.03),
 }
 ALIASES = {"ogg": "opus", "m4a": "aac", "adts": "aac"}
 RAW = "raw"
@@ -52,6 +53,10 @@ class Profile:
     @property
     def mime(self) -> str:
         return self.codec.mime
+
+    def estimated_bytes(self, duration_ms: int) -> int:
+        """The length of ``duration_ms`` of this profile, rounded up a little (see ``overhead``)."""
+        return int(duration_ms * self.bitrate / 8 * self.codec.overhead) + 4096
 
     def ffmpeg_output(self) -> list[str]:
         return [*self.codec.args, "-b:a", f"{self.bitrate}k"]
