@@ -101,24 +101,22 @@ def choose(source_format: str, source_codec: str, source_bps: int | None, *, for
 
     ``format``: ``raw`` (always the original), a codec name, or None. ``max_kbps``: the
     highest bitrate the client wants (None or 0: any). ``accept``: the file formats the client
-    plays as they are (None: any). The original is sent when it already is what was asked:
-    in the format asked for (or, with none asked, in one the client accepts) and within the
-    bitrate. Otherwise the file is transcoded to the codec asked for (else ``DEFAULT_CODEC``)
-    at the highest bitrate within the maximum and the source's own bitrate (no upsizing).
+    plays as they are (None: any, or with a ``format``, only that codec). The original is sent
+    when the client plays it as it is and it is within the bitrate. Otherwise the file is
+    transcoded to the codec asked for (else ``DEFAULT_CODEC``) at the highest bitrate within
+    the maximum and the source's own bitrate (no upsizing).
     """
     if format == RAW:
         return None
     source_kbps = round(source_bps / 1000) if source_bps else None
     within = not max_kbps or (source_kbps is not None and source_kbps <= max_kbps)
-    if format is None:
-        playable = accept is None or source_format in accept
-        if playable and within:
-            return None
-        codec = CODECS[DEFAULT_CODEC]
+    codec = CODECS[format or DEFAULT_CODEC]
+    if accept is not None:
+        as_is = source_format in accept
     else:
-        codec = CODECS[format]
-        if source_codec in codec.sources and within:
-            return None
+        as_is = format is None or source_codec in codec.sources
+    if as_is and within:
+        return None
     limit = max_kbps or codec.default
     if source_kbps and source_codec in _LOSSY:
         limit = min(limit, max(source_kbps, codec.bitrates[0]))

@@ -32,6 +32,12 @@ def name(chosen) -> str:
     (("wma", "wmav2", 128_000), (None, None, frozenset({"mp3", "flac", "ogg", "opus", "m4a", "wav"})), "mp3-128"),
     (("flac", "flac", 900_000), (None, None, frozenset({"mp3", "flac"})), "raw"),
     (("flac", "flac", None), (None, 96, None), "mp3-96"),  # unknown bitrate: not known to fit
+    # a browser: the codec to transcode to, and what it plays as it is
+    (("flac", "flac", 900_000), ("opus", None, frozenset({"flac", "mp3"})), "raw"),
+    (("wma", "wmav2", 128_000), ("opus", None, frozenset({"flac", "mp3"})), "opus-128"),
+    (("aiff", "pcm", 1_411_000), ("opus", None, frozenset({"flac", "mp3"})), "opus-192"),
+    (("flac", "flac", 900_000), ("opus", 96, frozenset({"flac", "mp3"})), "opus-96"),
+    (("mp3", "mp3", 96_000), ("opus", 96, frozenset({"flac", "mp3"})), "raw"),
 ])
 def test_choose(source, asked, expected):
     fmt, max_kbps, accept = asked
