@@ -1,0 +1,103 @@
+"""Transcoding in the web player: a WMA track (which Chromium cannot decode) is asked for as
+Opus and plays; a device set to "mobile" from another device's panel streams the mobile
+profile; a file the browser plays within the limit is streamed as it is."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .conftest import PASSWORD, USERS, Pages, UIServer, open_album, wait_audio
+
+
+class TranscodeUIServer(UIServer):
+    """The UI server over one generated file of every format (WMA and AIFF among them)."""
+
+    def prepare(self) -> None:
+        from library.sample import SAMPLE_FORMATS, make_sample_library
+
+        for key in SAMPLE_FORMATS:
+            make_sample_library(self.music / key, 1, seed=3, formats=[key])
+        self.manage("migrate", "--noinput")
+        users = "; ".join(
+            f"User.objects.create_user({name!r}, password={PASSWORD!r}, is_staff={staff})" for name, staff in USERS.items()
+        )
+        self.shell(f"from django.contrib.auth.models import User; {users}")
+        self.manage("library", "add", "--name", "Music", "--interval", "0", str(self.music))
+        self.manage("scan")
+
+
+@pytest.fixture(scope="module")
+def server(browser, tmp_path_factory):
+    live = TranscodeUIServer(tmp_path_factory.mktemp("ui-transcode"))
+    live.prepare()
+    live.start()
+    try:
+        yield live
+    finally:
+        live.close()
+
+
+@pytest.fixture
+def pages(browser, server):
+    opened = Pages(browser, server)
+    yield opened
+    violations = opened.csp_violations()
+    opened.close(None)
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
+
+
+def first_track(server, fmt: str) -> tuple[int, str]:
+    out = server.shell(
+        "from library.models import Track;"
+        f"t = Track.objects.filter(format={fmt!r}).select_related('album').order_by('id').first();"
+        "print('found', t.pk, t.album.title)")
+    pk, title = out.split("found ", 1)[1].strip().split(" ", 1)
+    return int(pk), title
+
+
+def stream_responses(page) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    page.on("response", lambda r: seen.append((r.url, r.headers.get("x-transcode-profile", ""))) if "/stream" in r.url else None)
+    return seen
+
+
+def play_row(page, album: str, track_id: int) -> None:
+    open_album(page, album)
+    page.dblclick(f".track-row[data-track='{track_id}']")
+
+
+def test_a_wma_track_plays_transcoded_in_chromium(pages, server):
+    track_id, album = first_track(server, "wma")
+    page = pages.open("bob")
+    assert page.evaluate("() => document.createElement('audio').canPlayType('audio/x-ms-wma')") == ""
+    seen = stream_responses(page)
+    play_row(page, album, track_id)
+    wait_audio(page, f"(a.getAttribute('src') || '').includes('/tracks/{track_id}/stream?format=opus') "
+                     "&& !a.paused && a.currentTime > 0.3")
+    assert any(f"/tracks/{track_id}/" in url and profile.startswith("opus-") for url, profile in seen), seen
+
+
+def test_a_device_set_to_mobile_from_another_streams_the_mobile_profile(pages, server):
+    track_id, album = first_track(server, "wav")  # 128 kbit/s PCM: over the mobile limit
+    tag = str(time.monotonic_ns())[-6:]
+    laptop = pages.open("dana", device=f"Laptop {tag}")
+    phone = pages.open("dana", device=f"Phone {tag}")
+    seen = stream_responses(phone)
+    laptop.click("a[data-nav=devices]")
+    picker = laptop.locator(f".device-card[data-device='Phone {tag}'] select.dev-quality")
+    picker.select_option("mobile")
+    phone.click("a[data-nav=devices]")
+    phone.wait_for_function(
+        f"() => document.querySelector(\".device-card[data-device='Phone {tag}'] select.dev-quality\")?.value === 'mobile'")
+    play_row(phone, album, track_id)
+    wait_audio(phone, f"(a.getAttribute('src') || '').includes('/tracks/{track_id}/stream?') "
+                      "&& (a.getAttribute('src') || '').includes('max_bitrate=96') && !a.paused && a.currentTime > 0.3")
+    assert any(f"/tracks/{track_id}/" in url and profile == "opus-96" for url, profile in seen), seen
+    # Back to original on the phone itself: the same file is then streamed as it is.
+    phone.click("a[data-nav=devices]")
+    phone.locator(f".device-card[data-device='Phone {tag}'] select.dev-quality").select_option("original")
+    laptop.wait_for_function(
+        f"() => document.querySelector(\".device-card[data-device='Phone {tag}'] select.dev-quality\")?.value === 'original'")
+    play_row(phone, album, track_id)
+    wait_audio(phone, f"a.getAttribute('src') === '/api/v1/tracks/{track_id}/stream' && a.currentTime > 0.3")
