@@ -10,7 +10,8 @@ recently used are removed once the folder holds more than ``TRANSCODE_CACHE_MB``
 **Jobs.** One ffmpeg per key: a second request for a key being written joins the job and
 reads the part file as it grows. A job runs on its own thread, which starts ffmpeg, copies
 its output into the part file, and waits for it (no zombie). ffmpeg gets ``SIGKILL`` when
-that thread's process dies (``PR_SET_PDEATHSIG``: no orphan after a crash), when the last
+the thread that started it ends, and so when the bridge dies (``PR_SET_PDEATHSIG``, set by
+``setpriv`` or in the child: no orphan after a crash), when the last
 reader leaves before it is done (a client gone), and when the bridge stops (``atexit``).
 At most ``TRANSCODE_MAX_PROCESSES`` run at once per bridge; a request beyond that waits up
 to ``TRANSCODE_QUEUE_SECONDS`` for one to end, then gets ``Busy`` (503, ``Retry-After``).
@@ -29,6 +30,7 @@ import ctypes
 import hashlib
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -90,6 +92,25 @@ try:
     _libc.prctl  # noqa: B018 - Linux only
 except (OSError, AttributeError):
     _libc = None
+
+_setpriv: list[str] | None = None
+
+
+def _die_with_parent_prefix() -> list[str]:
+    """``setpriv --pdeathsig KILL --`` when it runs here (util-linux): it sets the death signal
+    and execs ffmpeg, so the bridge can spawn without running Python in the child (a
+    ``preexec_fn`` makes ``subprocess`` fork the whole bridge: 10-25 ms per ffmpeg, measured).
+    Otherwise ``[]`` and ``_die_with_parent`` runs in the child instead."""
+    global _setpriv
+    if _setpriv is None:
+        found = shutil.which("setpriv")
+        try:
+            ok = bool(found) and subprocess.run([found, "--pdeathsig", "KILL", "--", "true"], stdin=subprocess.DEVNULL,
+                                                capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        _setpriv = [found, "--pdeathsig", "KILL", "--"] if ok else []
+    return _setpriv
 
 
 def ffmpeg_command(binary: str, source: Path, profile: Profile, offset_ms: int = 0) -> list[str]:
@@ -224,10 +245,12 @@ class TranscodeCache:
         binary = ffmpeg().path
         log = tempfile.TemporaryFile()
         try:
+            prefix = _die_with_parent_prefix()
             try:
                 job.process = subprocess.Popen(
-                    ffmpeg_command(binary, job.source, job.profile, job.offset_ms), stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=log, preexec_fn=_die_with_parent if _libc else None, bufsize=0)
+                    [*prefix, *ffmpeg_command(binary, job.source, job.profile, job.offset_ms)], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=log, bufsize=0,
+                    preexec_fn=_die_with_parent if _libc and not prefix else None)
             except OSError as exc:
                 self._end(job, "failed", f"ffmpeg could not start: {exc}")
                 return

@@ -149,3 +149,199 @@ class TranscodeBridge(Deployment):
     def part_files(self) -> list[Path]:
         root = Path(self.env["DATA_DIR"]) / "transcode"
         return sorted(root.glob("*/*.part-*"))
+
+
+# -- the benchmark --------------------------------------------------------------------------
+
+PROFILE = "opus-128"
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def bare_ffmpeg(binary: str, source: Path, *, whole: bool) -> tuple[float, float, int]:
+    """Bare ffmpeg writing ``PROFILE`` of ``source`` to a pipe: (seconds to the first byte,
+    seconds to the end or 0, bytes)."""
+    from bridge.transcode.cache import ffmpeg_command
+    from bridge.transcode.profiles import profile
+
+    started = time.perf_counter()
+    process = subprocess.Popen(ffmpeg_command(binary, source, profile(PROFILE)), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+    first = process.stdout.read(65536)
+    ttfb = time.perf_counter() - started
+    total = len(first)
+    if whole:
+        while chunk := process.stdout.read(1 << 20):
+            total += len(chunk)
+    else:
+        process.kill()
+    process.stdout.close()
+    process.wait()
+    return ttfb, (time.perf_counter() - started) if whole else 0.0, total
+
+
+def http_stream(bridge: TranscodeBridge, path: str, *, whole: bool) -> tuple[float, float, int]:
+    """The same over HTTP: (seconds to the first body byte, to the end or 0, body bytes)."""
+    import socket
+
+    started = time.perf_counter()
+    sock = socket.create_connection(("127.0.0.1", bridge.port))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {bridge.token}\r\n"
+                 f"Connection: close\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError(f"no answer for {path}")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(head.decode(errors="replace"))
+    while not body:
+        body = sock.recv(65536)
+    ttfb = time.perf_counter() - started
+    total = len(body)
+    if whole:
+        while chunk := sock.recv(1 << 20):
+            total += len(chunk)
+    sock.close()
+    return ttfb, (time.perf_counter() - started) if whole else 0.0, total
+
+
+def _touch(path: Path) -> None:
+    """A new mtime: the next request's cache key is new (a cold transcode)."""
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))
+
+
+def _realtime_streams(bridge: TranscodeBridge, count: int, seconds: float, startup: float) -> tuple[int, float]:
+    """``count`` clients at once, each its own ffmpeg (a distinct offset, not cached) reading
+    the long file at real time for ``seconds``; returns how many never fell behind real time
+    after ``startup`` seconds (a player's buffering) and the slowest first byte."""
+    import socket
+
+    rate = 128 * 1000 / 8  # bytes per second of audio
+    results: list[tuple[bool, float]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(count)
+
+    def client(index: int) -> None:
+        ok, ttfb = False, float("inf")
+        try:
+            barrier.wait(30)
+            started = time.perf_counter()
+            sock = socket.create_connection(("127.0.0.1", bridge.port), timeout=60)
+            sock.sendall(f"GET /api/v1/tracks/{bridge.tracks['long']}/stream?format=opus&max_bitrate=128"
+                         f"&offset_ms={index + 1} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {bridge.token}\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            received = -1
+            ok = True
+            while True:
+                elapsed = time.perf_counter() - started
+                if elapsed >= seconds:
+                    break
+                wanted = (elapsed + startup) * rate  # read no faster than a player would buffer
+                if received < wanted:
+                    sock.settimeout(max(0.01, seconds - elapsed))
+                    try:
+                        chunk = sock.recv(65536)
+                    except socket.timeout:
+                        chunk = b""
+                    if received < 0 and chunk:
+                        ttfb = time.perf_counter() - started
+                        received = 0
+                    received += len(chunk)
+                else:
+                    time.sleep(0.1)
+                elapsed = time.perf_counter() - started
+                if elapsed > startup and received < (elapsed - startup) * rate:
+                    ok = False
+            sock.close()
+        except Exception:  # noqa: BLE001 - a refused or dropped stream did not hold
+            ok = False
+        with lock:
+            results.append((ok, ttfb))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(ok for ok, _ in results), max(ttfb for _, ttfb in results)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--rounds", type=int, default=10, help="cold requests per source file (default 10)")
+    parser.add_argument("--minutes", type=float, default=5, help="length of the long FLAC (default 5)")
+    parser.add_argument("--streams", default="25,50,100,150", help="concurrent real-time stream counts to try")
+    parser.add_argument("--stream-seconds", type=float, default=15, help="how long each real-time stream is read")
+
+
+def run(options: dict, out) -> None:
+    from library.sample import SAMPLE_FORMATS
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-transcode-"))
+    binary = system_ffmpeg()
+    long_seconds = int(options["minutes"] * 60)
+    bridge = TranscodeBridge(workdir, long_seconds=long_seconds, FFMPEG=binary, LOG_LEVEL="WARNING",
+                             TRANSCODE_MAX_PROCESSES="1000", TRANSCODE_QUEUE_SECONDS="30", HTTP_THREADS="32",
+                             TRANSCODE_CACHE_MB="4096")
+    try:
+        bridge.start()
+        out.write(f"ffmpeg {binary}; profile {PROFILE}; sources: one file per sample format and a "
+                  f"{long_seconds} s FLAC; {options['rounds']} cold rounds each\n")
+        sources = [*SAMPLE_FORMATS, "long"]
+        bare, http = [], []
+        for _ in range(options["rounds"]):
+            for key in sources:
+                path = bridge.paths[key]
+                bare.append(bare_ffmpeg(binary, path, whole=False)[0])
+                _touch(path)
+                http.append(http_stream(bridge, f"/api/v1/tracks/{bridge.tracks[key]}/stream?format=opus&max_bitrate=128",
+                                        whole=False)[0])
+        for label, fraction in (("p50", 0.5), ("p95", 0.95)):
+            b, h = _percentile(bare, fraction) * 1000, _percentile(http, fraction) * 1000
+            out.write(f"time to first byte, cold, {label}: bare ffmpeg {b:.1f} ms, HTTP {h:.1f} ms: {h / b:.2f}x "
+                      f"(goal: within 1.2x + 20 ms = {1.2 * b + 20:.1f} ms)\n")
+
+        long_path = bridge.paths["long"]
+        bare_rates, http_rates = [], []
+        for _ in range(3):
+            _, seconds, size = bare_ffmpeg(binary, long_path, whole=True)
+            bare_rates.append(size / seconds)
+            _touch(long_path)
+            _, seconds, size = http_stream(bridge, f"/api/v1/tracks/{bridge.tracks['long']}/stream?format=opus&max_bitrate=128",
+                                           whole=True)
+            http_rates.append(size / seconds)
+        b, h = statistics.median(bare_rates), statistics.median(http_rates)
+        out.write(f"whole {long_seconds} s file, cold (median of 3): bare ffmpeg {b / 1e6:.2f} MB/s "
+                  f"({long_seconds * 128 / 8 / 1000 / (b / 1e6):.2f} s), HTTP {h / 1e6:.2f} MB/s: {h / b:.2f}x (goal >= 0.9x)\n")
+
+        hit_url = f"/api/v1/tracks/{bridge.tracks['long']}/stream?format=opus&max_bitrate=128"
+        original_url = f"/api/v1/tracks/{bridge.tracks['long']}/stream"
+        http_stream(bridge, hit_url, whole=True)  # now cached
+        hit_ttfb, orig_ttfb, hit_rate, orig_rate = [], [], [], []
+        for _ in range(max(5, options["rounds"])):
+            ttfb, seconds, size = http_stream(bridge, hit_url, whole=True)
+            hit_ttfb.append(ttfb)
+            hit_rate.append(size / seconds)
+            ttfb, seconds, size = http_stream(bridge, original_url, whole=True)
+            orig_ttfb.append(ttfb)
+            orig_rate.append(size / seconds)
+        ho, oo = statistics.median(hit_ttfb) * 1000, statistics.median(orig_ttfb) * 1000
+        hr, orr = statistics.median(hit_rate), statistics.median(orig_rate)
+        out.write(f"cache hit vs the original file (medians): first byte {ho:.2f} vs {oo:.2f} ms ({oo / ho:.2f}x as fast), "
+                  f"throughput {hr / 1e6:.1f} vs {orr / 1e6:.1f} MB/s ({hr / orr:.2f}x) (goal >= 0.9x)\n")
+
+        for count in [int(n) for n in options["streams"].split(",") if n.strip()]:
+            held, slowest = _realtime_streams(bridge, count, options["stream_seconds"], startup=3.0)
+            out.write(f"{count} concurrent real-time streams (each its own ffmpeg, {options['stream_seconds']:g} s, "
+                      f"3 s of buffering): {held} held real time; slowest first byte {slowest:.2f} s\n")
+            if held < count:
+                break
+    finally:
+        bridge.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
