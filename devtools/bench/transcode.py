@@ -9,8 +9,9 @@ same run, on the same files and with the same ffmpeg and profile, it measures:
 - a whole long file over HTTP, cold, vs bare ffmpeg: the rate ratio (goal: at least 0.9x);
 - a cache hit vs the original file streamed (both over HTTP): first byte and throughput
   (goal: at least 0.9x);
-- concurrent streams of the long file, each read at real time, at rising counts: how many
-  all keep up (each reader must have received its audio's worth of bytes every second).
+- concurrent streams of the long file, each its own ffmpeg and read at real time, at rising
+  counts, over HTTP and from bare ffmpeg processes: how many never run out of audio once
+  playing (a stream starts playing when it has one second of audio).
 
 ``TranscodeBridge`` (prepare, start, stop) is also what the transcoding tests use.
 """
@@ -217,11 +218,16 @@ def _touch(path: Path) -> None:
     os.utime(path, ns=(now, now))
 
 
-def _realtime_streams(bridge: TranscodeBridge, count: int, seconds: float, startup: float) -> tuple[int, float]:
-    """``count`` clients at once, each its own ffmpeg (a distinct offset, not cached) reading
-    the long file at real time for ``seconds``; returns how many never fell behind real time
-    after ``startup`` seconds (a player's buffering) and the slowest first byte."""
+def _realtime_streams(bridge: TranscodeBridge, binary: str, count: int, seconds: float, *, bare: bool) -> tuple[int, float]:
+    """``count`` streams of the long file at once, each its own ffmpeg (a distinct offset: not
+    cached), each read at real time for ``seconds``: over HTTP, or (``bare``) from ffmpeg's
+    pipe. A stream starts playing once it has one second of audio and holds real time if it
+    never runs out after that. Returns how many held and the slowest first byte."""
+    import select
     import socket
+
+    from bridge.transcode.cache import ffmpeg_command
+    from bridge.transcode.profiles import profile
 
     rate = 128 * 1000 / 8  # bytes per second of audio
     results: list[tuple[bool, float]] = []
@@ -229,39 +235,45 @@ def _realtime_streams(bridge: TranscodeBridge, count: int, seconds: float, start
     barrier = threading.Barrier(count)
 
     def client(index: int) -> None:
-        ok, ttfb = False, float("inf")
+        ok, ttfb, process, sock = False, float("inf"), None, None
         try:
-            barrier.wait(30)
+            barrier.wait(60)
             started = time.perf_counter()
-            sock = socket.create_connection(("127.0.0.1", bridge.port), timeout=60)
-            sock.sendall(f"GET /api/v1/tracks/{bridge.tracks['long']}/stream?format=opus&max_bitrate=128"
-                         f"&offset_ms={index + 1} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {bridge.token}\r\n"
-                         "Connection: close\r\n\r\n".encode())
-            received = -1
-            ok = True
-            while True:
-                elapsed = time.perf_counter() - started
-                if elapsed >= seconds:
-                    break
-                wanted = (elapsed + startup) * rate  # read no faster than a player would buffer
-                if received < wanted:
-                    sock.settimeout(max(0.01, seconds - elapsed))
-                    try:
-                        chunk = sock.recv(65536)
-                    except socket.timeout:
-                        chunk = b""
-                    if received < 0 and chunk:
+            if bare:
+                process = subprocess.Popen(ffmpeg_command(binary, bridge.paths["long"], profile(PROFILE), index + 1),
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                fd = process.stdout.fileno()
+            else:
+                sock = socket.create_connection(("127.0.0.1", bridge.port), timeout=60)
+                sock.sendall(f"GET /api/v1/tracks/{bridge.tracks['long']}/stream?format=opus&max_bitrate=128"
+                             f"&offset_ms={index + 1} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             f"Authorization: Token {bridge.token}\r\nConnection: close\r\n\r\n".encode())
+                fd = sock.fileno()
+            received, playing_at, ok = 0, None, True
+            while (elapsed := time.perf_counter() - started) < seconds:
+                played = 0.0 if playing_at is None else (elapsed - playing_at) * rate
+                if received - rate < played + 4 * rate:  # keep at most a few seconds ahead, as a player would
+                    ready, _, _ = select.select([fd], [], [], 0.1)
+                    chunk = os.read(fd, 65536) if ready else b""
+                    if chunk and ttfb == float("inf"):
                         ttfb = time.perf_counter() - started
-                        received = 0
                     received += len(chunk)
                 else:
                     time.sleep(0.1)
-                elapsed = time.perf_counter() - started
-                if elapsed > startup and received < (elapsed - startup) * rate:
-                    ok = False
-            sock.close()
+                if playing_at is None and received >= rate:
+                    playing_at = time.perf_counter() - started
+                elif playing_at is not None and received - rate < (time.perf_counter() - started - playing_at) * rate:
+                    ok = False  # the buffer ran dry: playback stalled
+            ok = ok and playing_at is not None
         except Exception:  # noqa: BLE001 - a refused or dropped stream did not hold
             ok = False
+        finally:
+            if process is not None:
+                process.kill()
+                process.wait()
+                process.stdout.close()
+            if sock is not None:
+                sock.close()
         with lock:
             results.append((ok, ttfb))
 
@@ -276,7 +288,7 @@ def _realtime_streams(bridge: TranscodeBridge, count: int, seconds: float, start
 def add_arguments(parser) -> None:
     parser.add_argument("--rounds", type=int, default=10, help="cold requests per source file (default 10)")
     parser.add_argument("--minutes", type=float, default=5, help="length of the long FLAC (default 5)")
-    parser.add_argument("--streams", default="25,50,100,150", help="concurrent real-time stream counts to try")
+    parser.add_argument("--streams", default="25,50,100", help="concurrent real-time stream counts to try")
     parser.add_argument("--stream-seconds", type=float, default=15, help="how long each real-time stream is read")
 
 
@@ -337,11 +349,13 @@ def run(options: dict, out) -> None:
                   f"throughput {hr / 1e6:.1f} vs {orr / 1e6:.1f} MB/s ({hr / orr:.2f}x) (goal >= 0.9x)\n")
 
         for count in [int(n) for n in options["streams"].split(",") if n.strip()]:
-            held, slowest = _realtime_streams(bridge, count, options["stream_seconds"], startup=3.0)
-            out.write(f"{count} concurrent real-time streams (each its own ffmpeg, {options['stream_seconds']:g} s, "
-                      f"3 s of buffering): {held} held real time; slowest first byte {slowest:.2f} s\n")
-            if held < count:
-                break
+            line = []
+            for label, bare in (("bare ffmpeg", True), ("HTTP", False)):
+                held, slowest = _realtime_streams(bridge, binary, count, options["stream_seconds"], bare=bare)
+                line.append(f"{label} {held} held (slowest first byte {slowest:.2f} s)")
+                time.sleep(2)  # let the previous round's processes end
+            out.write(f"{count} concurrent real-time streams, each its own ffmpeg, read for "
+                      f"{options['stream_seconds']:g} s: {'; '.join(line)}\n")
     finally:
         bridge.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -101,3 +101,19 @@ def test_a_device_set_to_mobile_from_another_streams_the_mobile_profile(pages, s
         f"() => document.querySelector(\".device-card[data-device='Phone {tag}'] select.dev-quality\")?.value === 'original'")
     play_row(phone, album, track_id)
     wait_audio(phone, f"a.getAttribute('src') === '/api/v1/tracks/{track_id}/stream' && a.currentTime > 0.3")
+
+
+def test_subsonic_stream_defaults_are_set_where_the_password_is(pages, server):
+    page = pages.open("carol")
+    page.click("a[data-nav=subsonic]")
+    page.wait_for_selector("#subsonic-stream-format")
+    with page.expect_response(lambda r: r.url.endswith("/rest/credentials") and r.request.method == "POST"):
+        page.select_option("#subsonic-stream-format", "opus")
+    with page.expect_response(lambda r: r.url.endswith("/rest/credentials") and r.request.method == "POST"):
+        page.select_option("#subsonic-stream-max", "96")
+    saved = page.evaluate("() => fetch('/rest/credentials').then((r) => r.json())")
+    assert saved["stream_format"] == "opus" and saved["stream_max_bitrate"] == 96
+    page.reload()
+    page.click("a[data-nav=subsonic]")
+    page.wait_for_selector("#subsonic-stream-format")
+    assert page.input_value("#subsonic-stream-format") == "opus" and page.input_value("#subsonic-stream-max") == "96"
