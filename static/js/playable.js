@@ -60,29 +60,3 @@ export function streamQuery(track, quality = "original") {
   }
   return `?${params}`;
 }
-
-// Seeking in a transcode. While the server is still writing an entry it streams it without a
-// length or byte ranges, so the browser can only seek within what it has buffered. A seek
-// outside it loads the same URL again: by then the entry is usually finished (a 5-minute
-// track takes a few seconds), and a finished entry is served like a file, with ranges; the
-// player then seeks to the live position as it does after any load. At most once every
-// RELOAD_GAP_MS per track, so an entry still being written is not asked for in a loop.
-const RELOAD_GAP_MS = 3000;
-const player = document.getElementById("audio");
-let reloaded = { src: "", at: 0 };
-
-function seekableToTheEnd(audio) {
-  const ranges = audio.seekable;
-  return Number.isFinite(audio.duration) && ranges.length > 0 && ranges.end(ranges.length - 1) >= audio.duration - 0.5;
-}
-
-player?.addEventListener("seeking", () => {
-  const src = player.getAttribute("src") || "";
-  if (!src.includes("format=") || seekableToTheEnd(player)) return;
-  const now = Date.now();
-  if (reloaded.src === src && now - reloaded.at < RELOAD_GAP_MS) return;
-  reloaded = { src, at: now };
-  const wasPlaying = !player.paused;
-  player.load(); // the same URL: a finished entry now answers with its length and ranges
-  if (wasPlaying) player.play().catch(() => {});
-});

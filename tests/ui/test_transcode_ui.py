@@ -10,6 +10,31 @@ import pytest
 from .conftest import PASSWORD, USERS, Pages, UIServer, open_album, wait_audio
 
 
+LONG_AIFF_SECONDS = 300
+LONG_AIFF_ALBUM = "Long AIFF"
+
+
+def write_long_aiff(path) -> None:
+    """A 5-minute AIFF (the template looped by ffmpeg): Chromium cannot decode AIFF."""
+    import subprocess
+
+    from mutagen.aiff import AIFF
+    from mutagen.id3 import TALB, TIT2, TPE1
+
+    from devtools.bench.transcode import system_ffmpeg
+    from library.sample import template_path
+
+    path.parent.mkdir(parents=True)
+    subprocess.run([system_ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-stream_loop", "-1", "-i",
+                    str(template_path("aiff", 1500)), "-t", str(LONG_AIFF_SECONDS), "-c:a", "pcm_s16be", str(path)],
+                   check=True)
+    tags = AIFF(path)
+    tags.add_tags()
+    for frame in (TIT2(encoding=3, text="Long aiff"), TPE1(encoding=3, text="Bench"), TALB(encoding=3, text=LONG_AIFF_ALBUM)):
+        tags.tags.add(frame)
+    tags.save()
+
+
 class TranscodeUIServer(UIServer):
     """The UI server over one generated file of every format (WMA and AIFF among them)."""
 
@@ -18,6 +43,7 @@ class TranscodeUIServer(UIServer):
 
         for key in SAMPLE_FORMATS:
             make_sample_library(self.music / key, 1, seed=3, formats=[key])
+        write_long_aiff(self.music / "long" / "Long aiff.aiff")
         self.manage("migrate", "--noinput")
         users = "; ".join(
             f"User.objects.create_user({name!r}, password={PASSWORD!r}, is_staff={staff})" for name, staff in USERS.items()
@@ -117,3 +143,14 @@ def test_subsonic_stream_defaults_are_set_where_the_password_is(pages, server):
     page.click("a[data-nav=subsonic]")
     page.wait_for_selector("#subsonic-stream-format")
     assert page.input_value("#subsonic-stream-format") == "opus" and page.input_value("#subsonic-stream-max") == "96"
+
+
+def test_seeking_in_a_transcoded_track(pages, server):
+    out = server.shell("from library.models import Track; print('found', Track.objects.get(title='Long aiff').pk)")
+    track_id = int(out.split("found ", 1)[1].split()[0])
+    page = pages.open("bob")
+    play_row(page, LONG_AIFF_ALBUM, track_id)
+    wait_audio(page, f"(a.getAttribute('src') || '').includes('/tracks/{track_id}/stream?format=opus') "
+                     "&& !a.paused && a.currentTime > 0.5", timeout=20000)
+    page.evaluate("() => { const s = document.getElementById('pb-seek'); s.value = 200; s.dispatchEvent(new Event('change')); }")
+    wait_audio(page, "!a.paused && a.currentTime > 199 && a.currentTime < 210", timeout=20000)
