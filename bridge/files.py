@@ -231,8 +231,8 @@ def stream_track(request, track: Track, *, format: str | None = None, max_kbps: 
     written is streamed as it grows, without ranges or a length (with ``estimate_length``,
     ``Content-Length`` is the profile's bitrate times the duration with some room for the
     container, and the body is cut there or padded with zero bytes, which decoders skip as
-    they look for the next frame). ``offset_ms`` starts a transcode that far in (the original ignores it). Without
-    a working ffmpeg the original is sent."""
+    they look for the next frame). ``offset_ms`` starts a transcode that far in (the
+    original ignores it). Without a working ffmpeg the original is sent."""
     from bridge.transcode.binary import ffmpeg
     from bridge.transcode.profiles import choose
 
@@ -299,7 +299,9 @@ class _Growing:
     def _next_size(self) -> int | None:
         """Bytes to read next; 0 to wait; None at the end."""
         job = self.job
-        size, finished, state = job.size, job.finished, job.state
+        state = job.state  # before the size: once finished, the size read after it is final
+        finished = state in ("done", "failed", "killed")
+        size = job.size
         if self.limit is not None and self.sent >= self.limit:
             return None
         if self.limit is not None and finished and state == "done" and size <= self.sent:
