@@ -1,7 +1,8 @@
 """Every format the sample generator writes, through every profile, over HTTP, decoded back
-by ffmpeg: the codec and bitrate asked for, the duration within 0.1 s of the source's. Once
-with the system's ffmpeg, once with the binary the imageio-ffmpeg wheel ships (``FFMPEG``
-pointing to it), each decoding with its own binary."""
+by ffmpeg: the codec and bitrate asked for, the duration within 0.1 s of the source's. With
+the system's ffmpeg every profile; with the binary the imageio-ffmpeg wheel ships (``FFMPEG``
+pointing to it) one bitrate of each codec, to keep the run short. Each decodes with its own
+binary."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,9 @@ def test_the_bridge_uses_the_ffmpeg_of_the_setting(any_bridge):
 
 
 def test_every_format_through_every_profile_decodes_as_asked(any_bridge):
-    cases = [(key, profile) for key in SAMPLE_FORMATS for profile in PROFILES]
+    profiles = PROFILES if any_bridge.binary == system_ffmpeg() else [p for p in PROFILES if p.bitrate == 192]
+    assert {p.codec.name for p in profiles} == {"opus", "mp3", "aac"}
+    cases = [(key, profile) for key in SAMPLE_FORMATS for profile in profiles]
     sources = {key: decode(any_bridge.paths[key], any_bridge.binary) for key in SAMPLE_FORMATS}
 
     def run(case):
