@@ -221,9 +221,10 @@ def _touch(path: Path) -> None:
 
 def _realtime_streams(bridge: TranscodeBridge, binary: str, count: int, seconds: float, *, bare: bool) -> tuple[int, float]:
     """``count`` streams of the long file at once, each its own ffmpeg (a distinct offset: not
-    cached), each read as fast as it comes for ``seconds`` and played at real time: over HTTP, or (``bare``) from ffmpeg's
-    pipe. A stream starts playing once it has one second of audio and holds real time if it
-    never runs out after that. Returns how many held and the slowest first byte."""
+    cached), each read as fast as it comes for ``seconds`` and played at real time: over
+    HTTP, or (``bare``) from ffmpeg's pipe. A stream starts playing once it has one second of
+    audio and holds real time if it never runs out after that. Returns how many held and the
+    slowest first byte."""
     import select
     import socket
 
