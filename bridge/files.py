@@ -31,6 +31,7 @@ import logging
 import mimetypes
 import os
 import re
+import time
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
@@ -154,14 +155,26 @@ class FileChunks:
 
 
 def stream_file(request, track: Track) -> HttpResponse:
-    """The response serving ``track``'s file for ``request`` (shared by REST and Subsonic)."""
+    """The response serving ``track``'s original file for ``request`` (shared by REST and Subsonic)."""
     path = track_file(track)
     stat = path.stat()
+    prefix = getattr(settings, "STREAM_X_ACCEL_PREFIX", "")
+    accel = (f"{prefix}{track.library_id}/{quote(os.path.relpath(path, os.path.realpath(track.library.root)))}"
+             if prefix else None)
+    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+    return serve_file(request, path, content_type(track, path), etag=etag, stat=stat, accel=accel,
+                      missing="The track's file is missing; rescan the library.")
+
+
+def serve_file(request, path: Path, kind: str, *, etag: str, stat: os.stat_result | None = None,
+               accel: str | None = None, missing: str = "The file is missing.", headers: dict | None = None) -> HttpResponse:
+    """A file as an audio response: ranges, conditional requests, and ``X-Accel-Redirect``
+    to ``accel`` when given (the original files; a finished transcode is always sent here)."""
+    stat = stat or path.stat()
     size = stat.st_size
-    etag = f'"{size:x}-{stat.st_mtime_ns:x}"'
     last_modified = int(stat.st_mtime)
     headers = {"ETag": etag, "Last-Modified": http_date(last_modified), "Accept-Ranges": "bytes",
-               "Cache-Control": "private, max-age=3600"}
+               "Cache-Control": "private, max-age=3600", **(headers or {})}
 
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
@@ -180,11 +193,9 @@ def stream_file(request, track: Track) -> HttpResponse:
         if span == "unsatisfiable":
             return HttpResponse(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
 
-    kind = content_type(track, path)
-    prefix = getattr(settings, "STREAM_X_ACCEL_PREFIX", "")
-    if prefix:
+    if accel:
         response = HttpResponse(content_type=kind, headers=headers)
-        response["X-Accel-Redirect"] = f"{prefix}{track.library_id}/{quote(os.path.relpath(path, os.path.realpath(track.library.root)))}"
+        response["X-Accel-Redirect"] = accel
         return response
 
     start, end = span if span else (0, size - 1)
@@ -195,14 +206,164 @@ def stream_file(request, track: Track) -> HttpResponse:
         try:
             handle = open_regular(path)  # opened now: a file swapped for a pipe is a 404, not a hang
         except OSError:
-            raise NotFound("The track's file is missing; rescan the library.") from None
-        under_asgi = hasattr(getattr(request, "_request", request), "scope")  # Django's ASGIRequest
-        chunks = (FileChunks if under_asgi else read_file)(handle, start, length)
+            raise NotFound(missing) from None
+        chunks = (FileChunks if _under_asgi(request) else read_file)(handle, start, length)
         response = StreamingHttpResponse(chunks, status=206 if span else 200, content_type=kind, headers=headers)
     response["Content-Length"] = str(length)
     if span:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     return response
+
+
+def _under_asgi(request) -> bool:
+    return hasattr(getattr(request, "_request", request), "scope")  # Django's ASGIRequest
+
+
+# -- audio: transcoded ----------------------------------------------------------------------
+
+
+def stream_track(request, track: Track, *, format: str | None = None, max_kbps: int | None = None,
+                 offset_ms: int = 0, accept: frozenset[str] | None = None,
+                 estimate_length: bool = False) -> HttpResponse:
+    """``track`` as the client asked (``bridge.transcode.profiles.choose``): the original file
+    (``stream_file``), or transcoded. ``X-Transcode-Profile`` names what is sent (``raw``
+    for the original). A finished cache entry is served as a file (ranges, ETag); one being
+    written is streamed as it grows, without ranges or a length (with ``estimate_length``,
+    ``Content-Length`` is the profile's bitrate times the duration with some room for the
+    container, and the body is cut there or padded with zero bytes, which decoders skip as
+    they look for the next frame). ``offset_ms`` starts a transcode that far in (the
+    original ignores it). Without a working ffmpeg the original is sent."""
+    from bridge.transcode.binary import ffmpeg
+    from bridge.transcode.profiles import choose
+
+    chosen = None
+    if ffmpeg().path is not None:
+        chosen = choose(track.format, track.codec, track.bitrate, format=format, max_kbps=max_kbps, accept=accept)
+    if chosen is None:
+        response = stream_file(request, track)
+        response["X-Transcode-Profile"] = "raw"
+        return response
+    return _transcoded(request, track, chosen, max(0, offset_ms), estimate_length)
+
+
+def _transcoded(request, track: Track, profile, offset_ms: int, estimate_length: bool) -> HttpResponse:
+    from bridge.transcode.cache import entry_key, transcoder
+
+    path = track_file(track)
+    stat = path.stat()
+    headers = {"X-Transcode-Profile": profile.name, "Cache-Control": "private, max-age=3600"}
+    expected = None
+    if estimate_length:
+        expected = profile.estimated_bytes(max(0, track.duration_ms - offset_ms))
+    if request.method == "HEAD":
+        response = HttpResponse(content_type=profile.mime, headers=headers)
+        if expected is not None:
+            response["Content-Length"] = str(expected)
+        return response
+    key = None if offset_ms else entry_key(track.pk, stat.st_size, stat.st_mtime_ns, profile)
+    opened = transcoder().open(key, path, profile, offset_ms)
+    if opened[0] == "hit":
+        response = serve_file(request, opened[1], profile.mime, etag=f'"t-{key}"',
+                              missing="The transcoded entry was removed; retry.",
+                              headers={**headers, "X-Transcode-Cache": "hit"})
+        return response
+    how, job, handle = opened
+    try:
+        job.wait_first_bytes()
+    except BaseException:
+        handle.close()
+        transcoder().leave(job)
+        raise
+    chunks = (GrowingChunks if _under_asgi(request) else GrowingChunksSync)(job, handle, expected)
+    response = StreamingHttpResponse(chunks, content_type=profile.mime,
+                                     headers={**headers, "X-Transcode-Cache": how, "Accept-Ranges": "none"})
+    if expected is not None:
+        response["Content-Length"] = str(expected)
+    return response
+
+
+GROW_POLL_SECONDS = (0.002, 0.05)  # first and longest wait for a growing entry to grow
+
+
+class _Growing:
+    """A cache entry being written, read as it grows (an async iterator, like ``FileChunks``):
+    ends when ffmpeg finished and everything was sent; ``TranscodeAborted`` when it failed
+    or was killed, so the server aborts the connection instead of ending the body as if it
+    were complete. ``close()`` leaves the job (the last reader to leave stops ffmpeg)."""
+
+    def __init__(self, job, handle: BinaryIO, limit: int | None = None) -> None:
+        self.job, self.handle, self.limit = job, handle, limit
+        self.sent = 0
+        self.left = False
+
+    def _next_size(self) -> int | None:
+        """Bytes to read next; 0 to wait; None at the end."""
+        job = self.job
+        state = job.state  # before the size: once finished, the size read after it is final
+        finished = state in ("done", "failed", "killed")
+        size = job.size
+        if self.limit is not None and self.sent >= self.limit:
+            return None
+        if self.limit is not None and finished and state == "done" and size <= self.sent:
+            return -1  # the entry is shorter than the length announced: pad
+        if size > self.sent:
+            room = size - self.sent
+            return min(CHUNK, room, self.limit - self.sent) if self.limit is not None else min(CHUNK, room)
+        if not finished:
+            return 0
+        if state == "done":
+            return None
+        from bridge.transcode.cache import TranscodeAborted
+
+        raise TranscodeAborted(f"the transcode stopped: {job.error or state}")
+
+    async def _aiter(self):
+        import asyncio
+
+        read = sync_to_async(self.handle.read, thread_sensitive=False)
+        shortest, longest = GROW_POLL_SECONDS
+        delay = shortest
+        while (want := self._next_size()) is not None:
+            if want == 0:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, longest)
+                continue
+            delay = shortest
+            chunk = bytes(min(CHUNK, self.limit - self.sent)) if want < 0 else await read(want)
+            self.sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.handle.close()
+        if not self.left:
+            self.left = True
+            from bridge.transcode.cache import transcoder
+
+            transcoder().leave(self.job)
+
+
+class GrowingChunks(_Growing):
+    __aiter__ = _Growing._aiter
+
+
+class GrowingChunksSync(_Growing):
+    """``GrowingChunks`` for a WSGI server or Django's test client."""
+
+    def __iter__(self):
+        shortest, longest = GROW_POLL_SECONDS
+        delay = shortest
+        try:
+            while (want := self._next_size()) is not None:
+                if want == 0:
+                    time.sleep(delay)
+                    delay = min(delay * 2, longest)
+                    continue
+                delay = shortest
+                chunk = bytes(min(CHUNK, self.limit - self.sent)) if want < 0 else self.handle.read(want)
+                self.sent += len(chunk)
+                yield chunk
+        finally:
+            self.close()
 
 
 # -- covers: which one ----------------------------------------------------------------------

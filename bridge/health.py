@@ -2,7 +2,8 @@
 
 Everyone gets the status (``200``/``503``) and the names of the components that are down;
 only active staff users (by session or ``Authorization: Token``) get the details, which
-name the host and process that answered and the exceptions' texts.
+name the host and process that answered and the exceptions' texts, and say which ffmpeg
+transcodes (or that none runs and originals are served: not counted as down).
 """
 from __future__ import annotations
 
@@ -85,5 +86,8 @@ async def healthz(request):
     down = [name for name, detail in checks.items() if not detail["ok"]]
     body = {"status": "down" if down else "ok", "down": down}
     if await run_sync(_caller_is_staff, request):
+        from bridge.transcode.binary import ffmpeg
+
         body["checks"] = checks
+        body["transcoding"] = (await run_sync(ffmpeg)).as_dict()
     return JsonResponse(body, status=503 if down else 200)

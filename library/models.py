@@ -424,6 +424,11 @@ class SubsonicCredential(models.Model):
     password_encrypted = models.TextField(blank=True, default="", help_text="Fernet token of the Subsonic password")
     api_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text="SHA-256 of the API key")
     api_key_hint = models.CharField(max_length=8, blank=True, default="", help_text="the API key's first characters")
+    stream_format = models.CharField(max_length=10, blank=True, default="", help_text=(
+        "Subsonic apps' default stream format when they ask for none: '' (the original unless a maximum "
+        "bitrate applies), raw, opus, mp3 or aac"))
+    stream_max_bitrate = models.PositiveIntegerField(default=0, help_text=(
+        "Subsonic apps' maximum stream bitrate in kbit/s (0: none); an app asking for less gets less"))
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     last_used = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,11 @@ from mediaproject.http import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+from bridge.transcode import binary as _ffmpeg, cache as _transcode_cache  # noqa: E402
+
+_ffmpeg.check_at_start()  # one warning when no ffmpeg runs: originals are served
+_transcode_cache.clear_stale_parts()
+
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 

@@ -202,6 +202,10 @@ class ThreadPoolASGIHandler(ASGIHandler):
                 logger.info("dropped a client that read nothing of a streamed response for %s s",
                             settings.STREAM_STALL_TIMEOUT)
                 protocol.transport.abortConnection()
+            except Exception as exc:  # the body failed midway (a transcode stopped): never end it as if complete
+                logger.warning("a streamed response failed midway, connection aborted: %s", exc)
+                if protocol is not None:
+                    protocol.transport.abortConnection()
 
         tasks = [asyncio.create_task(self.listen_for_disconnect(receive)), asyncio.create_task(sending())]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

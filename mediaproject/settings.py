@@ -456,6 +456,16 @@ STREAM_X_ACCEL_PREFIX = env_str("STREAM_X_ACCEL_PREFIX")
 # downloads) before the bridge drops it and closes the file (see ``mediaproject.http``).
 STREAM_STALL_TIMEOUT = env_number("STREAM_STALL_TIMEOUT", 60, minimum=0.1)
 
+# Transcoding (``bridge.transcode``). FFMPEG: the ffmpeg binary; unset: ``ffmpeg`` on PATH,
+# else the one the imageio-ffmpeg wheel ships. TRANSCODE_CACHE_MB: the size of the cache of
+# transcoded files in DATA_DIR/transcode (least recently used removed first).
+# TRANSCODE_MAX_PROCESSES: ffmpeg processes one bridge runs at once; a request beyond waits
+# up to TRANSCODE_QUEUE_SECONDS for one to end, then gets 503 with Retry-After.
+FFMPEG = env_str("FFMPEG")
+TRANSCODE_CACHE_MB = env_number("TRANSCODE_CACHE_MB", 2048, minimum=1)
+TRANSCODE_MAX_PROCESSES = env_number("TRANSCODE_MAX_PROCESSES", 8, cast=int, minimum=1)
+TRANSCODE_QUEUE_SECONDS = env_number("TRANSCODE_QUEUE_SECONDS", 2, minimum=0)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -99,6 +99,13 @@ class VolumeSet(Payload):
     volume: Annotated[int, Field(ge=0, le=100)]
 
 
+class QualitySet(Payload):
+    """``original``: the file as it is, transcoded only when this device cannot play it;
+    ``high``: at most 320 kbit/s; ``mobile``: at most 96 kbit/s."""
+
+    quality: Literal["original", "high", "mobile"]
+
+
 class ModeSet(Payload):
     shuffle: bool | None = None
     repeat: Repeat | None = None

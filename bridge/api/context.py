@@ -122,6 +122,8 @@ _MEANINGS = {
     403: "forbidden",
     404: "not_found (or unknown_action)",
     409: "conflict",
+    500: "internal (e.g. a track's file that cannot be transcoded)",
+    503: "unavailable: every transcoder is busy; Retry-After says when to try again",
 }
 
 

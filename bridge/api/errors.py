@@ -49,7 +49,9 @@ def exception_handler(exc, context):
     headers = {}
     if isinstance(exc, BusError):
         set_rollback()
-        return error_response(exc.code, exc.message, details=exc.details)
+        retry_after = getattr(exc, "retry_after", None)
+        return error_response(exc.code, exc.message, details=exc.details,
+                              headers={"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

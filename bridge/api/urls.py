@@ -13,7 +13,7 @@ from csp.decorators import csp_update
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -121,19 +121,25 @@ class TrackStreamViewSchema(OpenApiViewExtension):
     target_class = "bridge.api.stream.TrackStreamView"
 
     def view_replacement(self):
-        audio = sorted(set(AUDIO_TYPES.values()) | {"application/octet-stream"})
+        from bridge.transcode.profiles import CODECS
+
+        from .stream import StreamQuery
+
+        audio = sorted(set(AUDIO_TYPES.values()) | {codec.mime for codec in CODECS.values()} | {"application/octet-stream"})
+        profile_header = OpenApiParameter("X-Transcode-Profile", location=OpenApiParameter.HEADER, response=True,
+                                          description="what is sent: raw (the original file) or a profile, e.g. opus-128")
 
         class Fixed(self.target):
             @extend_schema(
-                operation_id="tracks_stream", tags=["catalogue"],
+                operation_id="tracks_stream", tags=["catalogue"], parameters=[StreamQuery, profile_header],
                 responses={
                     **{(200, mime): OpenApiResponse(OpenApiTypes.BINARY, description="the whole file") for mime in audio},
                     **{(206, mime): OpenApiResponse(OpenApiTypes.BINARY, description="one byte range") for mime in audio},
                     304: OpenApiResponse(description="not modified"),
                     416: OpenApiResponse(description="range not satisfiable"),
-                    **errors(403, 404),
+                    **errors(400, 403, 404, 500, 503),
                 },
-                summary="The track's original audio file (HTTP ranges, conditional requests)",
+                summary="The track's audio: the original file (HTTP ranges, conditional requests) or transcoded",
             )
             def get(self, request, track_id: int):
                 return super().get(request, track_id)

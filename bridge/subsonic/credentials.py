@@ -96,13 +96,38 @@ def revoke(user) -> bool:
     return bool(deleted)
 
 
+STREAM_FORMATS = ("", "raw", "opus", "mp3", "aac")
+MAX_STREAM_BITRATE = 10_000
+
+
+def stream_defaults_set(user, stream_format: str, max_bitrate: int) -> None:
+    """The user's default for Subsonic streams: a format (``STREAM_FORMATS``, '' for none)
+    and a maximum bitrate in kbit/s (0: none). ``InvalidPayload`` for anything else."""
+    from common.errors import InvalidPayload
+
+    if stream_format not in STREAM_FORMATS:
+        raise InvalidPayload(f"stream_format must be one of: {', '.join(f or '(empty)' for f in STREAM_FORMATS)}.")
+    if isinstance(max_bitrate, bool) or not isinstance(max_bitrate, int) or not 0 <= max_bitrate <= MAX_STREAM_BITRATE:
+        raise InvalidPayload(f"stream_max_bitrate must be a whole number of kbit/s from 0 to {MAX_STREAM_BITRATE}.")
+    with transaction.atomic():
+        credential = _credential(user)
+        credential.stream_format, credential.stream_max_bitrate = stream_format, max_bitrate
+        credential.save(update_fields=["stream_format", "stream_max_bitrate", "updated"])
+
+
+def stream_defaults(user) -> tuple[str, int]:
+    """``(format, max_bitrate)`` for the user's Subsonic streams ('' and 0: none)."""
+    row = SubsonicCredential.objects.filter(user=user).values_list("stream_format", "stream_max_bitrate").first()
+    return row or ("", 0)
+
+
 def show(user) -> dict[str, Any]:
     """What the UI shows: the password in clear (it is needed to set up an app), whether an
     API key exists and its first characters, and when they changed and were last used."""
     credential = SubsonicCredential.objects.filter(user=user).first()
     if credential is None:
         return {"username": user.get_username(), "password": None, "api_key_set": False, "api_key_hint": "",
-                "created": None, "updated": None, "last_used": None}
+                "created": None, "updated": None, "last_used": None, "stream_format": "", "stream_max_bitrate": 0}
     iso = lambda value: value.isoformat() if value else None  # noqa: E731
     return {
         "username": user.get_username(),
@@ -112,6 +137,8 @@ def show(user) -> dict[str, Any]:
         "created": iso(credential.created),
         "updated": iso(credential.updated),
         "last_used": iso(credential.last_used),
+        "stream_format": credential.stream_format,
+        "stream_max_bitrate": credential.stream_max_bitrate,
     }
 
 

@@ -107,7 +107,9 @@ def credentials_view(request: HttpRequest) -> HttpResponse:
     """``GET /rest/credentials``: the signed-in user's Subsonic credentials (the password in
     clear, the API key's first characters). ``POST`` (CSRF-protected, ``regenerate`` =
     ``password`` (default), ``api_key`` or ``both``, as form or JSON): new ones, returned
-    once in clear. ``DELETE``: revoke both. Every answer is ``Cache-Control: no-store``."""
+    once in clear; or, with ``stream_format`` / ``stream_max_bitrate`` in a JSON body
+    instead, the default format and maximum bitrate of the user's Subsonic streams.
+    ``DELETE``: revoke both. Every answer is ``Cache-Control: no-store``."""
     if not request.user.is_authenticated:
         return _unauthenticated()
     user = request.user
@@ -127,6 +129,14 @@ def credentials_view(request: HttpRequest) -> HttpResponse:
             body = None
         if not isinstance(body, dict):
             return JsonResponse({"error": {"code": "bad_request", "message": "Send a JSON object."}}, status=400)
+        if "stream_format" in body or "stream_max_bitrate" in body:
+            current_format, current_rate = credentials.stream_defaults(user)
+            try:
+                credentials.stream_defaults_set(user, body.get("stream_format", current_format),
+                                                body.get("stream_max_bitrate", current_rate))
+            except BusError as exc:
+                return JsonResponse({"error": exc.as_dict()}, status=400)
+            return JsonResponse({**credentials.show(user), "server": request.build_absolute_uri("/")})
         which = body.get("regenerate")
     which = which or "password"
     if which not in ("password", "api_key", "both"):

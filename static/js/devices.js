@@ -6,6 +6,7 @@ import { bus } from "./bus.js";
 import { livePosition } from "./clock.js";
 import { session, act, onChange, renameDevice, setRemote, setParty } from "./session.js";
 import * as trackers from "./trackers.js";
+import { QUALITIES } from "./playable.js";
 import { track as loadTrack, known } from "./tracks.js";
 import { button, clear, fail, fmtTime, h, toast } from "./ui.js";
 
@@ -87,6 +88,7 @@ export function devicesComponent(container, { compact = false } = {}) {
         : null,
       s.transferred_to ? h("p.muted.small", "Handed off to ", trackers.get(s.transferred_to)?.state?.device || "another device") : null,
     ];
+    body.push(qualityPicker(id, s.quality || "original"));
     const buttons = [];
     if (isThis) {
       if (!compact) buttons.push(button("Rename", promptRename, { cls: "btn small ghost" }));
@@ -101,6 +103,16 @@ export function devicesComponent(container, { compact = false } = {}) {
       if (s.queue?.length) buttons.push(button("Play it here", () => handOff(id, session.deviceId, "this device"), { cls: "btn small primary", "data-act": "take" }));
     }
     return h("div.device-card", { class: controlling ? "active" : null, dataset: { tracker: id, device: name } }, body, buttons.length ? h("div.dev-actions", buttons) : null);
+  }
+
+  function qualityPicker(id, current) {
+    const labels = { original: "Original", high: "High (320 kbit/s)", mobile: "Mobile (96 kbit/s)" };
+    const select = h("select.dev-quality", {
+      "aria-label": "Stream quality",
+      dataset: { tracker: id },
+      onchange: () => act("player.quality.set", { quality: select.value }, id).catch(fail),
+    }, QUALITIES.map((q) => h("option", { value: q, selected: q === current }, labels[q])));
+    return h("label.dev-quality-row.muted.small", "Quality ", select);
   }
 
   async function handOff(from, to, toName) {

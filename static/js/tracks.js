@@ -3,6 +3,9 @@
 // Views that already have tracks (an album page, search results) prime the cache.
 
 import { bus } from "./bus.js";
+import { streamQuery } from "./playable.js";
+import { session } from "./session.js";
+import * as trackers from "./trackers.js";
 
 const MAX_IN_FLIGHT = 4;
 const cache = new Map(); // id -> track dict
@@ -56,6 +59,9 @@ function pump() {
   }
 }
 
+/** The stream of a track for this device: the file as it is when this browser plays it
+ * and the device's quality allows, else a transcode (see playable.js). */
 export function streamUrl(id) {
-  return `/api/v1/tracks/${id}/stream`;
+  const quality = trackers.get(session.deviceId)?.state?.quality || "original";
+  return `/api/v1/tracks/${id}/stream${streamQuery(cache.get(id), quality)}`;
 }

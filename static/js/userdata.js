@@ -299,6 +299,36 @@ async function credentials(method = "GET") {
   return body;
 }
 
+/** The Subsonic apps' stream defaults: a format ("" = as the app asks) and a maximum bitrate (0 = none). */
+async function saveStreamDefaults(stream_format, stream_max_bitrate) {
+  const response = await fetch("/rest/credentials", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify({ stream_format, stream_max_bitrate }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body?.error?.message || `The server answered ${response.status}.`);
+  return body;
+}
+
+function streamDefaults(c) {
+  const formats = [["", "As the app asks"], ["raw", "Original files"], ["opus", "Opus"], ["mp3", "MP3"], ["aac", "AAC"]];
+  const rates = [[0, "No limit"], [320, "320 kbit/s"], [256, "256 kbit/s"], [192, "192 kbit/s"], [128, "128 kbit/s"], [96, "96 kbit/s"], [64, "64 kbit/s"]];
+  const format = h("select#subsonic-stream-format", formats.map(([v, label]) => h("option", { value: v, selected: v === (c.stream_format || "") }, label)));
+  const rate = h("select#subsonic-stream-max", rates.map(([v, label]) => h("option", { value: String(v), selected: v === (c.stream_max_bitrate || 0) }, label)));
+  const save = async () => {
+    await saveStreamDefaults(format.value, Number(rate.value));
+    toast("Streaming defaults saved");
+  };
+  format.addEventListener("change", () => save().catch(fail));
+  rate.addEventListener("change", () => save().catch(fail));
+  return h("div.subsonic-stream",
+    h("h3.section", "Streaming to apps"),
+    h("p.muted.small", "Used when an app does not choose itself; an app asking for a lower bitrate gets it."),
+    h("dl.subsonic", h("dt", "Format"), h("dd", format), h("dt", "Max bitrate"), h("dd", rate)));
+}
+
 export async function subsonicView(view) {
   let shown = false;
   const render = (c) => {
@@ -327,6 +357,7 @@ export async function subsonicView(view) {
           render(fresh);
           toast("New Subsonic password made");
         }, { cls: "btn", id: "subsonic-regenerate" })),
+      streamDefaults(c),
       c.last_used ? h("p.muted.small", `Last used by an app: ${new Date(c.last_used).toLocaleString()}`) : null);
   };
   clear(view, spinner());

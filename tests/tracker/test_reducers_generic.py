@@ -135,6 +135,8 @@ BAD_PAYLOADS = [
     ("player.playback.play", {"position_ms": "10"}),
     ("player.volume.set", {"volume": 101}),
     ("player.volume.set", {"volume": -1}),
+    ("player.quality.set", {"quality": "lossless"}),
+    ("player.quality.set", {}),
     ("player.mode.set", {}),
     ("player.mode.set", {"shuffle": None}),
     ("player.device.rename", {"name": ""}),
@@ -197,6 +199,7 @@ PAYLOAD_STRATEGIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "player.playback.previous": st.just({}),
     "player.playback.stop": st.just({}),
     "player.volume.set": st.fixed_dictionaries({"volume": st.integers(0, 100)}),
+    "player.quality.set": st.fixed_dictionaries({"quality": st.sampled_from(["original", "high", "mobile"])}),
     "player.mode.set": st.fixed_dictionaries({}, optional={"shuffle": st.booleans(), "repeat": repeat}).filter(bool),
     "player.track.ended": st.just({}),
     "party.session.create": st.fixed_dictionaries({}, optional={"name": name}),
@@ -284,6 +287,7 @@ def _check_invariants(kind: str, state: dict[str, Any]) -> None:
         assert state["repeat"] in ("off", "all", "one")
     if kind == "player":
         assert 0 <= state["volume"] <= 100
+        assert state["quality"] in ("original", "high", "mobile")
     if kind == "party":
         members = state["members"]
         assert members == sorted(set(members))

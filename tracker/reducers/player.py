@@ -1,7 +1,8 @@
 """Kind ``player``: one device's queue and playback.
 
-Besides the shared playback fields (see ``playback``): ``volume`` (0..100), ``device``
-(its name) and ``transferred_to`` (the tracker id the queue was handed to; cleared as
+Besides the shared playback fields (see ``playback``): ``volume`` (0..100), ``quality``
+(``original``, ``high`` or ``mobile``: what the device asks the server to stream, see
+``schemas.QualitySet``), ``device`` (its name) and ``transferred_to`` (the tracker id the queue was handed to; cleared as
 soon as this player plays again).
 """
 from __future__ import annotations
@@ -15,11 +16,13 @@ from .playback import PLAYBACK_ACTIONS, initial_playback, paused
 
 KIND = "player"
 DEFAULT_DEVICE_NAME = "Player"
+DEFAULT_QUALITY = "original"
 
 
 def initial_state() -> State:
     """An empty, paused player at full volume."""
-    return {**initial_playback(), "volume": 100, "device": DEFAULT_DEVICE_NAME, "transferred_to": None}
+    return {**initial_playback(), "volume": 100, "quality": DEFAULT_QUALITY, "device": DEFAULT_DEVICE_NAME,
+            "transferred_to": None}
 
 
 def device_rename(state: State, action: Action) -> State:
@@ -30,6 +33,11 @@ def device_rename(state: State, action: Action) -> State:
 def volume_set(state: State, action: Action) -> State:
     """A new volume (0..100)."""
     return {**state, "volume": action.payload["volume"]}
+
+
+def quality_set(state: State, action: Action) -> State:
+    """A new stream quality (``original``, ``high`` or ``mobile``)."""
+    return {**state, "quality": action.payload["quality"]}
 
 
 def queue_transfer(state: State, action: Action) -> State:
@@ -54,6 +62,9 @@ ACTIONS: tuple[TrackerAction, ...] = (
     *(action.wrapped(_local) for action in PLAYBACK_ACTIONS),
     TrackerAction("player.device.rename", schemas.DeviceRename, device_rename, "Rename a device."),
     TrackerAction("player.volume.set", schemas.VolumeSet, volume_set, "Set the volume (0-100)."),
+    TrackerAction("player.quality.set", schemas.QualitySet, quality_set,
+                  "Set what the device streams: `original` (transcoded only when it cannot play the file), "
+                  "`high` (at most 320 kbit/s) or `mobile` (at most 96 kbit/s)."),
     TrackerAction("player.queue.transfer", schemas.QueueTransfer, queue_transfer,
                   "Hand the queue off to device `to`: it continues at the live position and this one pauses.",
                   own_bus_action=True),

@@ -1,8 +1,10 @@
 """Media: stream, download, getCoverArt, getLyrics, getLyricsBySongId.
 
-Audio is always the original file (no transcoding here): ``maxBitRate``, ``format`` and
-``timeOffset`` are accepted and ignored, as the Subsonic API allows when no transcoding
-applies. Ranges, conditional requests, X-Accel-Redirect and cover images are
+``stream`` transcodes as the app asks (``format``, incl. ``raw``; ``maxBitRate`` in kbit/s;
+``timeOffset`` in seconds; ``estimateContentLength``), with the user's defaults
+(``credentials.stream_defaults``) for what the app leaves out: the default format when it
+names none, and the lower of the two maximum bitrates. ``download`` is always the original.
+Ranges, conditional requests, X-Accel-Redirect, the transcode cache and cover images are
 ``bridge.files``', shared with REST.
 """
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
-from bridge.files import album_cover, cover_by_id, cover_response, stream_file, track_cover
+from bridge.files import album_cover, cover_by_id, cover_response, stream_file, stream_track, track_cover
+from bridge.transcode.profiles import codec_named
 from library import selectors
 from library.userdata import playlists
 from library.models import Track
 
-from .. import ids, queries
+from .. import credentials, ids, queries
 from ..responses import NotFoundError
 from . import Call, method
 
@@ -35,9 +38,22 @@ def _track(call: Call) -> Track:
     return track
 
 
+MAX_OFFSET_SECONDS = 24 * 3600
+
+
 @method("stream")
 def stream(call: Call) -> HttpResponse:
-    return stream_file(call.http, _track(call))
+    track = _track(call)
+    default_format, default_max = credentials.stream_defaults(call.user)
+    asked = call.params.int("maxBitRate", 0, minimum=0, maximum=credentials.MAX_STREAM_BITRATE)
+    limits = [rate for rate in (asked, default_max) if rate]
+    return stream_track(
+        call.http, track,
+        format=codec_named(call.params.get("format"), strict=False) or codec_named(default_format, strict=False),
+        max_kbps=min(limits) if limits else None,
+        offset_ms=call.params.int("timeOffset", 0, minimum=0, maximum=MAX_OFFSET_SECONDS) * 1000,
+        estimate_length=bool(call.params.bool("estimateContentLength", False)),
+    )
 
 
 @method("download")
