@@ -235,7 +235,10 @@ def test_another_app_picks_up_the_last_saved_queue(catalogue, alice):
     assert got["current"] == tr(catalogue, 1) and got["changedBy"] == "pytest" and got["position"] == 9000
     other.ok("savePlayQueue", id=[tr(catalogue, 7)])
     assert other.ok("getPlayQueue")["playQueue"]["changedBy"] == "Symfonium"
-    assert alice.ok("getPlayQueue")["playQueue"]["changedBy"] == "pytest"  # each app keeps its own device
+    # One queue per user: the first app now resumes the other's, while keeping its own device.
+    resumed = alice.ok("getPlayQueue")["playQueue"]
+    assert resumed["changedBy"] == "Symfonium" and [e["id"] for e in resumed["entry"]] == [tr(catalogue, 7)]
+    assert _player(alice.user, "pytest").state["queue"] == [catalogue["tracks"][0], catalogue["tracks"][1]]
 
 
 def test_play_queues_are_per_user(catalogue, alice, bob):

@@ -8,9 +8,11 @@ finds) the user's ``player`` tracker named after the client (``c``), through
 every browser subscribed to that device sees the change live as a tracker event. An
 unchanged queue dispatches nothing (apps save it often); an empty one clears the device.
 
-``getPlayQueue`` reads that device's state. When this client has no queue yet, it gets the
-user's most recently changed non-empty device queue instead, which is what the Subsonic
-play queue is for: carrying on, in another app, where the user left off.
+There is one play queue per user, as in Subsonic: ``getPlayQueue`` answers the user's device
+whose queue or playback changed last (``tracker.services.latest_queue``), whichever client
+it is (another app, a browser tab), with ``changedBy`` naming that device. So an app resumes
+what the browser was playing and the reverse, while each app stays a device of its own that
+the browser sees and controls.
 """
 from __future__ import annotations
 
@@ -58,26 +60,15 @@ def save_play_queue(call: Call) -> dict[str, Any]:
     return {}
 
 
-def _saved_queue(call: Call) -> dict[str, Any] | None:
-    """The snapshot of this client's device, else of the user's last changed non-empty one."""
-    mine = [t for t in trackers.list_trackers(call.context, trackers.PLAYER) if t["mine"]]
-    name = device_name(call)
-    own = next((t for t in mine if t["key"] == name), None)
-    if own is not None and own["state"]["queue"]:
-        return own
-    filled = [t for t in mine if t["state"]["queue"]]
-    return max(filled, key=lambda t: t["state"]["position_at"], default=None)
-
-
 @method("getPlayQueue")
 def get_play_queue(call: Call) -> dict[str, Any]:
-    saved = _saved_queue(call)
+    saved = trackers.latest_queue(call.context)
     if saved is None:
         return {}
     state = saved["state"]
     tracks = queries.tracks_by_ids(state["queue"])
     marks = shapes.marks_for(call.user, tracks=tracks)
-    changed = datetime.datetime.fromtimestamp(state["position_at"] / 1000, tz=datetime.timezone.utc)
+    changed = datetime.datetime.fromtimestamp(saved["changed_ms"] / 1000, tz=datetime.timezone.utc)
     return {"playQueue": {
         "current": ids.track(state["queue"][state["index"]]) if state["index"] is not None else None,
         "position": live_position(state, store.now_ms()),
