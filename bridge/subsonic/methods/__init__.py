@@ -70,4 +70,4 @@ def check_allowed(found: Method, user) -> None:
 
 def load_all() -> None:
     """Import every method module (they register themselves)."""
-    from . import annotation, browsing, info, lists, media, playlists, queue, searching, system, users  # noqa: F401
+    from . import annotation, browsing, info, lists, media, playlists, queue, searching, shares, system, users  # noqa: F401
