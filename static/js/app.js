@@ -9,6 +9,7 @@ import { librariesView } from "./libraries.js";
 import { partyView } from "./party.js";
 import * as playerbar from "./playerbar.js";
 import { queueComponent } from "./queue.js";
+import { radioView } from "./radio.js";
 import * as scans from "./scans.js";
 import { session, register, restoreParty, onChange } from "./session.js";
 import { clear, fail, h, toast } from "./ui.js";
@@ -34,6 +35,7 @@ const routes = [
   [/^\/subsonic$/, () => subsonicView(view), "subsonic"],
   [/^\/devices$/, () => devicesPage(), "devices"],
   [/^\/party(?:\/([\w-]+))?$/, (m) => partyView(view, { id: m[1] || null }), "party"],
+  [/^\/radio$/, () => radioView(view), "radio"],
   [/^\/libraries$/, () => (session.user.is_staff ? librariesView(view) : notFound()), "libraries"],
 ];
 
