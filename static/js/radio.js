@@ -9,7 +9,7 @@ const boot = JSON.parse(document.getElementById("boot")?.textContent || "{}");
 export function radioView(view) {
   const stations = boot.radio || [];
   const audio = h("audio#radio-audio", { controls: true, preload: "none" });
-  const now = h("p.muted#radio-now", "Pick a station.");
+  const now = h("p#radio-now.muted", "Pick a station.");
   const list = h("ul.radio-list",
     stations.map((station) => h("li",
       h("button.btn.radio-station", {
