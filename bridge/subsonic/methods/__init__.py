@@ -71,5 +71,5 @@ def check_allowed(found: Method, user) -> None:
 def load_all() -> None:
     """Import every method module (they register themselves)."""
     from . import (  # noqa: F401
-        annotation, browsing, info, lists, media, playlists, queue, radio, searching, shares, system, users,
+        annotation, browsing, info, jukebox, lists, media, playlists, queue, radio, searching, shares, system, users,
     )

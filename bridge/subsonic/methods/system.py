@@ -57,8 +57,8 @@ def user_element(user) -> dict[str, Any]:
         "commentRole": False,
         "podcastRole": False,
         "streamRole": True,
-        "jukeboxRole": False,
-        "shareRole": False,
+        "jukeboxRole": True,  # a remote control of the user's devices (methods/jukebox.py)
+        "shareRole": True,
         "videoConversionRole": False,
         "folder": [folder["id"] for folder in _folders()],
     }
