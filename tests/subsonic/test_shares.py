@@ -124,3 +124,31 @@ def test_share_pages_are_rate_limited(catalogue, alice, settings):
     refused = visitor.get(f"/share/{token}/stream/{catalogue['tracks'][2]}")
     assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
     cache.clear()
+
+
+def test_the_new_answers_match_the_official_schemas(catalogue, alice, admin):
+    """Every method this server added, in JSON (OpenSubsonic's OpenAPI schema) and XML (the XSD)."""
+    import json
+
+    from .xsd import validate_json
+
+    song, artist, album = tr(catalogue, 0), f"ar-{catalogue['artists'][0]}", f"al-{catalogue['albums'][0]}"
+    alice.ok("scrobble", id=song)
+    admin.ok("createInternetRadioStation", name="X", streamUrl="https://x.example/", homepageUrl="https://x.example/h")
+    calls = [
+        (alice, "getPlayQueue", {}),  # empty
+        (alice, "createShare", {"id": [song, album], "description": "d", "expires": 4102444800000}),
+        (alice, "getShares", {}),
+        (alice, "getArtistInfo", {"id": artist}), (alice, "getArtistInfo2", {"id": artist}),
+        (alice, "getAlbumInfo", {"id": album}), (alice, "getAlbumInfo2", {"id": album}),
+        (alice, "getTopSongs", {"artist": alice.ok("getSong", id=song)["song"]["artist"]}),
+        (alice, "getSimilarSongs", {"id": artist}), (alice, "getSimilarSongs2", {"id": song}),
+        (alice, "getInternetRadioStations", {}), (admin, "getUsers", {}), (alice, "tokenInfo", {}),
+        (alice, "savePlayQueue", {"id": [song]}), (alice, "getPlayQueue", {}),
+    ]
+    for client, method, params in calls:
+        body = json.loads(client.raw(method, f="json", **params).content)
+        assert body["subsonic-response"]["status"] == "ok", (method, body)
+        validate_json(method, body)
+        if method not in ("createShare", "savePlayQueue"):  # not twice
+            validate(client.raw(method, **params).content)

@@ -21,6 +21,12 @@ def bob(subsonic_user) -> Subsonic:
     return client
 
 
+def h_iso(value) -> str:
+    from bridge.subsonic.shapes import iso
+
+    return iso(value)
+
+
 def tr(catalogue, index: int) -> str:
     return f"tr-{catalogue['tracks'][index]}"
 
@@ -201,7 +207,8 @@ def _player(user, name):
 
 
 def test_save_play_queue_is_a_device_of_the_user(catalogue, alice):
-    assert alice.ok("getPlayQueue").keys() == alice.ok("ping").keys()  # nothing saved yet
+    empty = alice.ok("getPlayQueue")["playQueue"]  # nothing saved yet: an empty queue, dated when alice joined
+    assert empty == {"username": "alice", "changed": h_iso(alice.user.date_joined), "changedBy": "pytest", "entry": []}
     queue = [tr(catalogue, 3), tr(catalogue, 4), tr(catalogue, 5)]
     both(alice, "savePlayQueue", id=queue, current=queue[1], position=12_345)
     player = _player(alice.user, "pytest")
@@ -243,7 +250,7 @@ def test_another_app_picks_up_the_last_saved_queue(catalogue, alice):
 
 def test_play_queues_are_per_user(catalogue, alice, bob):
     alice.ok("savePlayQueue", id=[tr(catalogue, 0)])
-    assert "playQueue" not in bob.ok("getPlayQueue")
+    assert bob.ok("getPlayQueue")["playQueue"]["entry"] == []
 
 
 def test_save_play_queue_errors(catalogue, alice):

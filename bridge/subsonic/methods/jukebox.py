@@ -72,6 +72,9 @@ def _index(call: Call, state: dict[str, Any]) -> int:
 
 
 def _status(state: dict[str, Any]) -> dict[str, Any]:
+    """The volume is sent as ``gain`` (a float in [0, 1], required by the Subsonic XSD and read by
+    clients) only: OpenSubsonic's ``volume`` is typed integer by its JSON schema and long by the
+    XSD, so a volume between 0 and 1 cannot be written in it."""
     return {
         "currentIndex": state["index"] if state["index"] is not None else -1,
         "playing": bool(state["playing"]),

@@ -64,7 +64,10 @@ def save_play_queue(call: Call) -> dict[str, Any]:
 def get_play_queue(call: Call) -> dict[str, Any]:
     saved = trackers.latest_queue(call.context)
     if saved is None:
-        return {}
+        # No queue anywhere: the empty one OpenSubsonic requires, dated when the user joined so
+        # that an app comparing dates keeps its own queue rather than clearing it.
+        return {"playQueue": {"username": call.user.get_username(), "changed": shapes.iso(call.user.date_joined),
+                              "changedBy": device_name(call), "entry": []}}
     state = saved["state"]
     tracks = queries.tracks_by_ids(state["queue"])
     marks = shapes.marks_for(call.user, tracks=tracks)
