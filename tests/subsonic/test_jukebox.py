@@ -90,6 +90,12 @@ async def test_jukebox_drives_the_live_browser_device(make_user, ws_client):
     assert ET.fromstring(body).find(h.NS + "jukeboxPlaylist").get("gain") == "0.25"
     validate(await jukebox_xml(app, action="status"))
 
+    # set keeps the playing track (and its place) when the new list holds it.
+    playing_now = after["queue"][0]
+    kept = await jukebox(app, action="set", id=[f"tr-{tracks[0]}", f"tr-{playing_now}"])
+    assert kept["jukeboxStatus"]["currentIndex"] == 1 and kept["jukeboxStatus"]["position"] >= 30
+    assert (await state())["queue"] == [tracks[0], playing_now]
+
     assert (await jukebox(app, action="stop"))["jukeboxStatus"]["playing"] is False
     await jukebox(app, action="clear")
     assert (await state())["queue"] == []

@@ -91,6 +91,11 @@ def test_py_opensonic_drives_a_whole_session(server):  # noqa: F811
         other.savePlayQueue([queue[0]], current=queue[0], position=1000)
         back = sonic.get_play_queue()
         assert [e.id for e in back.entry] == [queue[0]] and back.changed_by == "py-sonic"
+        # By index (indexBasedQueue): the same song twice, the second copy current.
+        sonic.save_play_queue_by_index([queue[0], queue[1], queue[0]], current_index=2, position=3000)
+        by_index = sonic.get_play_queue_by_index()
+        assert by_index.current_index == 2 and by_index.position == 3000 and by_index.changed_by == "py-opensonic"
+        assert [e.id for e in by_index.entry] == [queue[0], queue[1], queue[0]]
 
         # Shares: made from a playlist, listed, changed, visited without an account, deleted.
         share = sonic.create_share(shids=[listed.id], description="For friends",

@@ -260,3 +260,28 @@ def test_save_play_queue_errors(catalogue, alice):
     from tracker.models import Tracker
 
     assert not Tracker.objects.filter(kind="player", owner=alice.user).exists()
+
+
+def test_index_based_play_queue(catalogue, alice):
+    """OpenSubsonic indexBasedQueue: the same song twice, the second copy current."""
+    import json
+
+    from .xsd import validate, validate_json
+
+    assert "indexBasedQueue" in {e["name"] for e in alice.ok("getOpenSubsonicExtensions")["openSubsonicExtensions"]}
+    empty = alice.ok("getPlayQueueByIndex")["playQueueByIndex"]
+    assert empty["entry"] == [] and "currentIndex" not in empty
+    queue = [tr(catalogue, 1), tr(catalogue, 2), tr(catalogue, 1)]
+    both(alice, "savePlayQueueByIndex", id=queue, currentIndex=2, position=4_000)
+    assert _player(alice.user, "pytest").state["index"] == 2
+    got = both(alice, "getPlayQueueByIndex")["playQueueByIndex"]
+    assert got["currentIndex"] == 2 and got["position"] == 4_000 and [e["id"] for e in got["entry"]] == queue
+    validate(alice.raw("getPlayQueueByIndex").content)
+    validate_json("getPlayQueueByIndex", json.loads(alice.raw("getPlayQueueByIndex", f="json").content))
+    assert alice.ok("getPlayQueue")["playQueue"]["current"] == tr(catalogue, 1)
+
+    fails(alice, "savePlayQueueByIndex", 10, id=queue)  # currentIndex is required with songs
+    fails(alice, "savePlayQueueByIndex", 10, id=queue, currentIndex=3)
+    assert _player(alice.user, "pytest").state["queue"] == [catalogue["tracks"][i] for i in (1, 2, 1)]
+    alice.ok("savePlayQueueByIndex")  # no songs: clears
+    assert _player(alice.user, "pytest").state["queue"] == []

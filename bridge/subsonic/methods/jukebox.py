@@ -9,7 +9,8 @@ the players the user owns or controls), else the user's live device seen most re
 device is live while a browser has it open (``bridge.presence``); Subsonic apps' own
 devices never are, so by default the app drives a browser. No live device: error 70.
 
-Actions: ``get`` (jukeboxPlaylist), ``status``, ``set`` (replace the queue with ``id``s),
+Actions: ``get`` (jukeboxPlaylist), ``status``, ``set`` (replace the queue with ``id``s; the
+playing track goes on if the new list holds it),
 ``start``, ``stop`` (pause), ``skip`` (``index``, ``offset`` in seconds), ``add``,
 ``clear``, ``remove`` (``index``), ``shuffle`` (the queue reordered at random, the current
 entry first) and ``setGain`` (``gain`` 0..1 as the device's volume); all but ``get``
@@ -97,7 +98,12 @@ def jukebox_control(call: Call) -> dict[str, Any]:
     if action == "set":
         track_ids = [ids.parse(value, ids.TRACK) for value in call.params.getlist("id")]
         if track_ids:
-            state = _act(call, device, "player.queue.replace", {"tracks": track_ids, "play": bool(state["playing"])})["state"]
+            # As Subsonic's set: the playing track goes on where it was when the new list holds it.
+            current = state["queue"][state["index"]] if state["queue"] else None
+            keep = current in track_ids
+            payload = {"tracks": track_ids, "index": track_ids.index(current) if keep else 0,
+                       "position_ms": live_position(state, store.now_ms()) if keep else 0, "play": bool(state["playing"])}
+            state = _act(call, device, "player.queue.replace", payload)["state"]
         elif state["queue"]:
             state = _act(call, device, "player.queue.clear", {})["state"]
     elif action == "start" and state["queue"]:

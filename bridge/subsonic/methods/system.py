@@ -15,6 +15,7 @@ from . import Call, method
 EXTENSIONS = [
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "formPost", "versions": [1]},
+    {"name": "indexBasedQueue", "versions": [1]},
     {"name": "songLyrics", "versions": [1]},
 ]
 
