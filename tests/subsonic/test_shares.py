@@ -97,7 +97,20 @@ def test_the_public_page_plays_only_the_shared_tracks(catalogue, alice):
     assert visitor.get(f"/share/{token}x/stream/{catalogue['tracks'][2]}").status_code == 404
     assert visitor.post(f"/share/{token}").status_code == 405
 
-    counted = alice.ok("getShares")["shares"]["share"][0]
+    # A shared track's cover, resized; the same image through another track of the album is not served.
+    from django.db.models import Q
+
+    from library.models import Track
+
+    covered = Track.objects.filter(Q(cover__isnull=False) | Q(album__cover__isnull=False)).order_by("id").first()
+    with_cover = alice.ok("createShare", id=[f"tr-{covered.pk}"])["shares"]["share"][0]
+    image = visitor.get(f"/share/{_token(with_cover)}/cover/{covered.pk}", {"size": "64"})
+    assert image.status_code == 200 and image["Content-Type"].startswith("image/")
+    sibling = Track.objects.filter(album_id=covered.album_id).exclude(pk=covered.pk).first()
+    if sibling is not None:
+        assert visitor.get(f"/share/{_token(with_cover)}/cover/{sibling.pk}").status_code == 404
+
+    counted = alice.ok("getShares")["shares"]["share"][-1]
     assert counted["visitCount"] == 1 and counted["lastVisited"]
 
 
