@@ -18,10 +18,11 @@ from .models import Artist, Play, Track, TrackArtist
 DEFAULT_SIMILAR = 20
 
 
-def _tracks_of(artist_id: int) -> QuerySet:
-    """The playable tracks an artist plays on or whose album is theirs."""
+def _tracks_of(*artist_ids: int) -> QuerySet:
+    """The playable tracks these artists play on or whose album is theirs (one query)."""
     return Track.objects.playable().filter(
-        Q(album__album_artist_id=artist_id) | Exists(TrackArtist.objects.filter(track=OuterRef("pk"), artist_id=artist_id))
+        Q(album__album_artist_id__in=artist_ids)
+        | Exists(TrackArtist.objects.filter(track=OuterRef("pk"), artist_id__in=artist_ids))
     )
 
 
@@ -69,12 +70,7 @@ def similar_track_ids(artist_id: int, count: int, *, seed: int | None = None) ->
     rng = random.Random(seed)
     own = list(_tracks_of(artist_id).order_by("id").values_list("id", flat=True))
     seen = set(own)
-    near: list[int] = []
-    for other in others:
-        for pk in _tracks_of(other).order_by("id").values_list("id", flat=True):
-            if pk not in seen:
-                seen.add(pk)
-                near.append(pk)
+    near = [pk for pk in (_tracks_of(*others).order_by("id").values_list("id", flat=True) if others else ()) if pk not in seen]
     rng.shuffle(own)
     rng.shuffle(near)
     take_own = max(count - len(near), count // 2)
