@@ -26,10 +26,11 @@ def world(subsonic_user):
 
     lib = f.library()
     cover = f.cover("alpha")
-    alpha = f.album("Alpha One", by="Alpha", cover=cover, musicbrainz_id="11111111-2222-3333-4444-555555555555")
-    beta = f.album("Beta One", by="Beta")
-    gamma = f.album("Gamma One", by="Gamma")
-    delta = f.album("Delta One", by="Delta")
+    alpha = f.album("Alpha One", by="Alpha", cover=cover, musicbrainz_id="11111111-2222-3333-4444-555555555555",
+                    genres=["Rock", "Indie"])
+    beta = f.album("Beta One", by="Beta", genres=["Rock"])
+    gamma = f.album("Gamma One", by="Gamma", genres=["Jazz"])
+    delta = f.album("Delta One", by="Delta", genres=["Polka"])
     tracks = {
         "alpha": [f.track(f"A{n}", alpha, number=n, lib=lib, genres=["Rock", "Indie"]) for n in range(1, 5)],
         "beta": [f.track(f"B{n}", beta, number=n, lib=lib, genres=["Rock"]) for n in range(1, 4)],
