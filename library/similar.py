@@ -3,7 +3,7 @@
 ``similar_artists`` is the one similarity rule every interface shares: two artists are alike
 by their albums' genres (the share of the artist's genres the other's albums also have)
 plus by their listeners (the share of the people who played the artist who also played the
-other). Either half is 0..1, so the score is 0..2. An artist's albums are their own and those
+other lately: see ``MAX_LISTENERS``). Either half is 0..1, so the score is 0..2. An artist's albums are their own and those
 they play on; the artists found are album artists. ``similar_track_ids`` draws tracks of an
 artist and of the artists like them; ``top_track_ids`` ranks an artist's tracks by plays on
 this server, every user counted. ``manage.py bench similar`` measures them.
@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import random
 
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.expressions import RawSQL
 
 from .models import Album, Artist, Play, Track, TrackArtist, any_library_disabled, hidden_album_ids
 
 DEFAULT_SIMILAR = 20
+# Listening together: the artist's MAX_LISTENERS most recent listeners, each by their
+# RECENT_PLAYS latest plays (what they listen to now, at a bounded cost).
+MAX_LISTENERS = 100
+RECENT_PLAYS = 500
 AlbumGenre = Album.genres.through
 
 
@@ -37,7 +41,10 @@ def similar_artists(artist_id: int, limit: int = DEFAULT_SIMILAR) -> list[tuple[
         return []
     albums = set(Track.objects.filter(pk__in=own).order_by().values_list("album_id", flat=True))
     genres = set(AlbumGenre.objects.filter(album_id__in=albums).values_list("genre_id", flat=True))
-    listeners = set(Play.objects.filter(track_id__in=own).order_by().values_list("user_id", flat=True))
+    listeners = list(
+        Play.objects.filter(track_id__in=own).order_by().values("user_id").annotate(last=Max("played_at"))
+        .order_by("-last", "user_id").values_list("user_id", flat=True)[:MAX_LISTENERS]
+    )
     scores: dict[int, float] = {}
     if genres:
         shared = AlbumGenre.objects.filter(genre_id__in=genres)
@@ -45,12 +52,14 @@ def similar_artists(artist_id: int, limit: int = DEFAULT_SIMILAR) -> list[tuple[
             shared = shared.exclude(album_id__in=RawSQL(hidden_album_ids(), ()))
         for row in shared.values("album__album_artist_id").annotate(n=Count("genre_id", distinct=True)).order_by():
             scores[row["album__album_artist_id"]] = row["n"] / len(genres)
-    if listeners:
-        played = (Play.objects.filter(user_id__in=listeners).order_by().values("track__album__album_artist_id")
-                  .annotate(n=Count("user_id", distinct=True)))
-        for row in played:
-            other = row["track__album__album_artist_id"]
-            scores[other] = scores.get(other, 0.0) + row["n"] / len(listeners)
+    together: dict[int, int] = {}
+    for user_id in listeners:  # each listener's recent plays: an index range each, whatever the history's size
+        recent = (Play.objects.filter(user_id=user_id).order_by("-played_at")
+                  .values_list("track__album__album_artist_id", flat=True)[:RECENT_PLAYS])
+        for other in set(recent):
+            together[other] = together.get(other, 0) + 1
+    for other, n in together.items():
+        scores[other] = scores.get(other, 0.0) + n / len(listeners)
     scores.pop(artist_id, None)
     names = dict(Artist.objects.filter(pk__in=scores).values_list("id", "sort_name"))
     ranked = sorted((pk for pk in scores if pk in names and scores[pk] > 0), key=lambda pk: (-scores[pk], names[pk], pk))
