@@ -5,12 +5,16 @@ WebSocket from the ES modules in ``static/js/``.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
+
+from library import radio
 
 from .lockout import refuse_when_locked
 
@@ -22,8 +26,26 @@ LOGIN_URL = reverse_lazy("ui-login")
 def app(request):
     """The single-page app; the client reads who is logged in from ``boot``."""
     user = request.user
-    boot = {"username": user.get_username(), "is_staff": bool(user.is_staff), "user_id": user.pk}
-    return render(request, "app.html", {"boot": boot})
+    stations = radio.station_list()
+    boot = {"username": user.get_username(), "is_staff": bool(user.is_staff), "user_id": user.pk, "radio": stations}
+    response = render(request, "app.html", {"boot": boot})
+    origins = radio_origins(stations)
+    if origins:
+        response._csp_update = {"media-src": origins}  # django-csp: added to the policy's media-src
+    return response
+
+
+def radio_origins(stations) -> list[str]:
+    """The origins (``https://host:port``) of the stations' streams, for the page's media-src:
+    the Radio view plays them, and no other outside media is allowed."""
+    origins = []
+    for station in stations:
+        parts = urlsplit(station["stream_url"])
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+            if origin not in origins:
+                origins.append(origin)
+    return origins
 
 
 @method_decorator(refuse_when_locked, name="dispatch")

@@ -1,6 +1,9 @@
 """The catalogue in the admin: scan runs, the catalogue, and users' Subsonic credentials.
 (Libraries, with "Scan now", are the orchestrator's: ``orchestrator.admin``.)
 
+Internet radio stations are managed here by staff; shares (made by their owners) can be
+seen, given another expiry or deleted.
+
 The catalogue (artists, albums, tracks, genres, cover art) mirrors the files and is
 written by scans, so it is read-only here: fix tags in the files and scan again.
 
@@ -19,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from .covers import cover_path
-from .models import Album, Artist, CoverArt, Genre, Library, ScanRun, SubsonicCredential, Track
+from .models import Album, Artist, CoverArt, Genre, InternetRadioStation, Library, ScanRun, Share, SubsonicCredential, Track
 
 # Only these are served from the admin's origin as they are; anything else (an embedded
 # picture claiming text/html or SVG) is sent as a download.
@@ -250,3 +253,25 @@ class SubsonicCredentialAdmin(ReadOnlyAdmin):
     @admin.display(description="API key set", boolean=True)
     def api_key_set(self, credential: SubsonicCredential) -> bool:
         return bool(credential.api_key_hash)
+
+
+@admin.register(InternetRadioStation)
+class InternetRadioStationAdmin(admin.ModelAdmin):
+    """Staff manage the stations everyone can play (http and https stream URLs only)."""
+
+    list_display = ("name", "stream_url", "homepage_url", "created")
+    search_fields = ("name", "stream_url")
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):
+    """Shares are made by their owners; staff can see them, change the expiry and delete
+    them. The token is not shown: it is the link's secret."""
+
+    list_display = ("id", "owner", "description", "created", "expires", "visit_count", "last_visited")
+    list_filter = ("owner",)
+    fields = ("owner", "description", "expires", "created", "visit_count", "last_visited")
+    readonly_fields = ("owner", "created", "visit_count", "last_visited")
+
+    def has_add_permission(self, request, obj=None):
+        return False

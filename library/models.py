@@ -13,6 +13,7 @@ plain fields rather than ``save()`` logic.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import connections, models
 from django.db.models.expressions import RawSQL
 
@@ -404,6 +405,57 @@ class Bookmark(models.Model):
     class Meta:
         ordering = ["-updated", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "track"], name="bookmark_unique_track")]
+
+
+class Share(models.Model):
+    """Tracks a user shares with anyone who has the link ``/share/<token>``, no account needed.
+
+    The entries are fixed when the share is made (an album or a playlist becomes its tracks
+    then), so the link plays exactly those, and nothing else is reachable through it. It
+    stops working at ``expires`` (if set); each visit of the page is counted."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares")
+    token = models.CharField(max_length=64, unique=True, help_text="the unguessable part of the link")
+    description = models.TextField(blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    last_visited = models.DateTimeField(null=True, blank=True)
+    visit_count = models.PositiveIntegerField(default=0)
+    tracks = models.ManyToManyField(Track, through="ShareEntry", related_name="shares")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"share {self.pk} of {self.owner_id}"
+
+
+class ShareEntry(models.Model):
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="entries")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="share_entries")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["share", "position"]
+        constraints = [models.UniqueConstraint(fields=["share", "position"], name="share_entry_unique_position")]
+
+
+WEB_URL = URLValidator(schemes=["http", "https"])
+
+
+class InternetRadioStation(models.Model):
+    """A radio stream staff list for everyone (http or https URLs only)."""
+
+    name = models.CharField(max_length=200)
+    stream_url = models.URLField(max_length=2000, validators=[WEB_URL])
+    homepage_url = models.URLField(max_length=2000, blank=True, default="", validators=[WEB_URL])
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # -- Subsonic credentials ---------------------------------------------------------------------

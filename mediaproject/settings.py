@@ -384,6 +384,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # REST token endpoint also takes at most that many requests per window from one address.
 LOGIN_RATE = env_str("LOGIN_RATE") or "10/min"
 LOGIN_FAILURE_LIMIT, LOGIN_WINDOW = env_rate("LOGIN_RATE", LOGIN_RATE)
+# SHARE_RATE: requests per window one client address may make to the public share pages
+# (``/share/<token>`` and its audio and cover URLs; ``120/min`` by default). Beyond it they get
+# 429 with Retry-After until the window has passed (``bridge.shares``).
+SHARE_RATE = env_str("SHARE_RATE") or "120/min"
+SHARE_RATE_LIMIT, SHARE_RATE_WINDOW = env_rate("SHARE_RATE", SHARE_RATE)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
     "django.contrib.auth.backends.ModelBackend",

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from common.errors import Forbidden, InvalidPayload, NotFound
@@ -20,7 +20,7 @@ from common.messages import Context
 from library.userdata.shared import check_tracks
 
 from . import store
-from .models import Tracker
+from .models import Tracker, TrackerAction
 from .permissions import check_act, check_read, party_readers
 
 # Actions whose ``tracks`` are added to a queue (``player.queue.take`` copies a queue already checked).
@@ -122,6 +122,36 @@ def list_trackers(context: Context, kind: str | None = None) -> list[dict[str, A
         {**store.snapshot(t), "key": t.key, "owner": t.owner_id, "mine": t.owner_id == context.user_id}
         for t in visible_trackers(context, kind)
     ]
+
+
+# Actions that change what a device plays (not its name or volume): what "the latest queue" follows.
+QUEUE_CHANGES = ("player.queue.", "player.playback.", "player.track.")
+
+
+def latest_queue(context: Context) -> dict[str, Any] | None:
+    """The caller's own device player whose queue or playback changed last, among those with a
+    non-empty queue (whichever client it is: a browser tab, a Subsonic app), as ``list_trackers``
+    rows; None when every queue is empty. Changes are read from the action log, else (a log
+    compacted away) from the state's ``position_at``."""
+    owned = [t for t in Tracker.objects.filter(kind=PLAYER, owner_id=context.user_id) if t.state.get("queue")]
+    if not owned:
+        return None
+    changes = Q()
+    for prefix in QUEUE_CHANGES:
+        changes |= Q(name__startswith=prefix)
+    last = {
+        row["tracker"]: (row["at"], row["last"])
+        for row in TrackerAction.objects.filter(changes, tracker__in=owned).order_by().values("tracker")
+        .annotate(at=Max("at_ms"), last=Max("id"))
+    }
+
+    def changed(tracker: Tracker) -> tuple[int, int]:  # (time, log order for changes in the same ms)
+        at, order = last.get(tracker.pk, (0, 0))
+        return max(at, tracker.state.get("position_at") or 0), order
+
+    latest = max(owned, key=changed)
+    return {**store.snapshot(latest), "key": latest.key, "owner": latest.owner_id, "mine": True,
+            "changed_ms": changed(latest)[0]}
 
 
 def get_state(context: Context, tracker_id: str) -> dict[str, Any]:

@@ -54,6 +54,11 @@ _CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+class Text(str):
+    """A string written as a child element with text in XML (``<biography>...</biography>``)
+    and as a plain string in JSON: the ``xs:element`` fields of ``ArtistInfo``/``AlbumInfo``."""
+
+
 class SubsonicError(Exception):
     """An error answered in the envelope: ``code`` is one of the ``ERROR_*`` constants."""
 
@@ -127,11 +132,13 @@ def _xml_element(name: str, value: Any, out: list[str]) -> None:
     attributes = "".join(
         f" {key}={quoteattr(_text(item))}"
         for key, item in value.items()
-        if key != "value" and item is not None and not isinstance(item, (dict, list, tuple))
+        if key != "value" and item is not None and not isinstance(item, (dict, list, tuple, Text))
     )
     children: list[str] = []
     for key, item in value.items():
-        if isinstance(item, dict):
+        if isinstance(item, Text):
+            children.append(f"<{key}>{escape(_text(item))}</{key}>")
+        elif isinstance(item, dict):
             _xml_element(key, item, children)
         elif isinstance(item, (list, tuple)):
             for entry in item:

@@ -15,4 +15,5 @@ BENCHMARKS = {
     "streams": "devtools.bench.streams",
     "handler": "devtools.bench.handler",
     "transcode": "devtools.bench.transcode",
+    "similar": "devtools.bench.similar",
 }

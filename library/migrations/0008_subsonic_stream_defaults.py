@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('library', '0006_sort_indexes'),
+        ('library', '0007_play_id_and_player_settings'),
     ]
 
     operations = [

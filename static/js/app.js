@@ -13,6 +13,7 @@ import * as playerbar from "./playerbar.js";
 import { loadPlayerSettings, replayGainControl } from "./playersettings.js";
 import * as plays from "./plays.js";
 import { queueComponent } from "./queue.js";
+import { radioView } from "./radio.js";
 import * as scans from "./scans.js";
 import { session, register, restoreParty, onChange } from "./session.js";
 import { clear, fail, h, toast } from "./ui.js";
@@ -39,6 +40,7 @@ const routes = [
   [/^\/subsonic$/, () => subsonicView(view), "subsonic"],
   [/^\/devices$/, () => devicesPage(), "devices"],
   [/^\/party(?:\/([\w-]+))?$/, (m) => partyView(view, { id: m[1] || null }), "party"],
+  [/^\/radio$/, () => radioView(view), "radio"],
   [/^\/libraries$/, () => (session.user.is_staff ? librariesView(view) : notFound()), "libraries"],
 ];
 

@@ -229,6 +229,37 @@ def test_py_sonic_exercises_every_method(server, legacy):
     assert [e["id"] for e in saved["entry"]] == queue and saved["current"] == queue[1] and saved["position"] == 5000
     assert saved["changedBy"] == "py-sonic"
 
+    # Artist and album info, top and similar songs (song was played above).
+    info = sonic.getArtistInfo2(album["artistId"])["artistInfo2"]
+    assert info["biography"] == "" and info["smallImageUrl"].endswith("size=128")
+    assert sonic.getArtistInfo(album["artistId"])["artistInfo"]["biography"] == ""
+    assert sonic.getAlbumInfo2(album["id"])["albumInfo"]["notes"] == ""
+    assert sonic.getTopSongs(album["artist"], count=5)["topSongs"]["song"][0]["id"] == song["id"]
+    assert sonic.getSimilarSongs2(album["artistId"], count=5)["similarSongs2"]["song"]
+    assert sonic.getSimilarSongs(song["id"], count=5)["similarSongs"]["song"]
+
+    # Shares: made, visited without an account (page and audio), changed, deleted.
+    share = sonic.createShare([song["id"]], description="From py-sonic", expires=time.time() + 3600)["shares"]["share"][0]
+    assert [e["id"] for e in share["entry"]] == [song["id"]] and share["username"] == "alice"
+    with urllib.request.urlopen(share["url"], timeout=15) as page:
+        assert b"From py-sonic" in page.read()
+    with urllib.request.urlopen(f"{share['url']}/stream/{song['id'].removeprefix('tr-')}", timeout=15) as audio:
+        assert audio.read() == streamed
+    sonic.updateShare(share["id"], description="Changed")
+    (listed,) = sonic.getShares()["shares"]["share"]
+    assert listed["description"] == "Changed" and listed["visitCount"] == 1
+    sonic.deleteShare(share["id"])
+    assert sonic.getShares()["shares"].get("share", []) == []
+
+    # Radio, users, avatar.
+    sonic.createInternetRadioStation("https://radio.example.org/a.mp3", "A FM")
+    (station,) = sonic.getInternetRadioStations()["internetRadioStations"]["internetRadioStation"]
+    sonic.updateInternetRadioStation(station["id"], "https://radio.example.org/b.mp3", "B FM")
+    assert sonic.getInternetRadioStations()["internetRadioStations"]["internetRadioStation"][0]["name"] == "B FM"
+    sonic.deleteInternetRadioStation(station["id"])
+    assert [u["username"] for u in sonic.getUsers()["users"]["user"]] == ["alice", "bob"]
+    assert sonic.getAvatar("alice").read()[:4] == b"\x89PNG"
+
 
 def test_errors_through_py_sonic(server):
     sonic = connect(server)

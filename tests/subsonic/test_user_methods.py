@@ -21,6 +21,12 @@ def bob(subsonic_user) -> Subsonic:
     return client
 
 
+def h_iso(value) -> str:
+    from bridge.subsonic.shapes import iso
+
+    return iso(value)
+
+
 def tr(catalogue, index: int) -> str:
     return f"tr-{catalogue['tracks'][index]}"
 
@@ -201,7 +207,8 @@ def _player(user, name):
 
 
 def test_save_play_queue_is_a_device_of_the_user(catalogue, alice):
-    assert alice.ok("getPlayQueue").keys() == alice.ok("ping").keys()  # nothing saved yet
+    empty = alice.ok("getPlayQueue")["playQueue"]  # nothing saved yet: an empty queue, dated when alice joined
+    assert empty == {"username": "alice", "changed": h_iso(alice.user.date_joined), "changedBy": "pytest", "entry": []}
     queue = [tr(catalogue, 3), tr(catalogue, 4), tr(catalogue, 5)]
     both(alice, "savePlayQueue", id=queue, current=queue[1], position=12_345)
     player = _player(alice.user, "pytest")
@@ -235,12 +242,15 @@ def test_another_app_picks_up_the_last_saved_queue(catalogue, alice):
     assert got["current"] == tr(catalogue, 1) and got["changedBy"] == "pytest" and got["position"] == 9000
     other.ok("savePlayQueue", id=[tr(catalogue, 7)])
     assert other.ok("getPlayQueue")["playQueue"]["changedBy"] == "Symfonium"
-    assert alice.ok("getPlayQueue")["playQueue"]["changedBy"] == "pytest"  # each app keeps its own device
+    # One queue per user: the first app now resumes the other's, while keeping its own device.
+    resumed = alice.ok("getPlayQueue")["playQueue"]
+    assert resumed["changedBy"] == "Symfonium" and [e["id"] for e in resumed["entry"]] == [tr(catalogue, 7)]
+    assert _player(alice.user, "pytest").state["queue"] == [catalogue["tracks"][0], catalogue["tracks"][1]]
 
 
 def test_play_queues_are_per_user(catalogue, alice, bob):
     alice.ok("savePlayQueue", id=[tr(catalogue, 0)])
-    assert "playQueue" not in bob.ok("getPlayQueue")
+    assert bob.ok("getPlayQueue")["playQueue"]["entry"] == []
 
 
 def test_save_play_queue_errors(catalogue, alice):
@@ -250,3 +260,28 @@ def test_save_play_queue_errors(catalogue, alice):
     from tracker.models import Tracker
 
     assert not Tracker.objects.filter(kind="player", owner=alice.user).exists()
+
+
+def test_index_based_play_queue(catalogue, alice):
+    """OpenSubsonic indexBasedQueue: the same song twice, the second copy current."""
+    import json
+
+    from .xsd import validate, validate_json
+
+    assert "indexBasedQueue" in {e["name"] for e in alice.ok("getOpenSubsonicExtensions")["openSubsonicExtensions"]}
+    empty = alice.ok("getPlayQueueByIndex")["playQueueByIndex"]
+    assert empty["entry"] == [] and "currentIndex" not in empty
+    queue = [tr(catalogue, 1), tr(catalogue, 2), tr(catalogue, 1)]
+    both(alice, "savePlayQueueByIndex", id=queue, currentIndex=2, position=4_000)
+    assert _player(alice.user, "pytest").state["index"] == 2
+    got = both(alice, "getPlayQueueByIndex")["playQueueByIndex"]
+    assert got["currentIndex"] == 2 and got["position"] == 4_000 and [e["id"] for e in got["entry"]] == queue
+    validate(alice.raw("getPlayQueueByIndex").content)
+    validate_json("getPlayQueueByIndex", json.loads(alice.raw("getPlayQueueByIndex", f="json").content))
+    assert alice.ok("getPlayQueue")["playQueue"]["current"] == tr(catalogue, 1)
+
+    fails(alice, "savePlayQueueByIndex", 10, id=queue)  # currentIndex is required with songs
+    fails(alice, "savePlayQueueByIndex", 10, id=queue, currentIndex=3)
+    assert _player(alice.user, "pytest").state["queue"] == [catalogue["tracks"][i] for i in (1, 2, 1)]
+    alice.ok("savePlayQueueByIndex")  # no songs: clears
+    assert _player(alice.user, "pytest").state["queue"] == []

@@ -70,4 +70,6 @@ def check_allowed(found: Method, user) -> None:
 
 def load_all() -> None:
     """Import every method module (they register themselves)."""
-    from . import annotation, browsing, lists, media, playlists, queue, searching, system  # noqa: F401
+    from . import (  # noqa: F401
+        annotation, browsing, info, jukebox, lists, media, playlists, queue, radio, searching, shares, system, users,
+    )

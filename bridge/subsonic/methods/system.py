@@ -15,6 +15,7 @@ from . import Call, method
 EXTENSIONS = [
     {"name": "apiKeyAuthentication", "versions": [1]},
     {"name": "formPost", "versions": [1]},
+    {"name": "indexBasedQueue", "versions": [1]},
     {"name": "songLyrics", "versions": [1]},
 ]
 
@@ -57,8 +58,8 @@ def user_element(user) -> dict[str, Any]:
         "commentRole": False,
         "podcastRole": False,
         "streamRole": True,
-        "jukeboxRole": False,
-        "shareRole": False,
+        "jukeboxRole": True,  # a remote control of the user's devices (methods/jukebox.py)
+        "shareRole": True,
         "videoConversionRole": False,
         "folder": [folder["id"] for folder in _folders()],
     }
