@@ -321,3 +321,36 @@ class TestPostgres:
     def test_a_disabled_librarys_tracks_and_albums_are_not_found(self, pg):
         expected = {"tracks": ["Jóga"], "albums": ["Homogenic"], "totals": [1, 1]}
         assert pg["hidden"] == {"ranked": expected, "broad": expected}
+
+
+class TestLettersWithoutDecomposition:
+    """Ł, Ø, Đ, Æ, Þ... have no accent to strip: ``fold`` maps them, so "lodz" finds "Łódź"."""
+
+    @pytest.fixture
+    def polish(self, db):
+        f.library()
+        city = f.artist("Łódź Ensemble")
+        f.track("Øresund Đorđe", f.album("Þórsmörk Æther", city), number=1)
+
+    @pytest.mark.parametrize("query", ["lodz", "Łódź", "LODZ ens", "łodz"])
+    def test_plain_letters_find_them(self, polish, query):
+        assert names("artist", query) == ["Łódź Ensemble"]
+
+    @pytest.mark.parametrize("query", ["oresund", "dorde", "oresund lodz", "ØRESUND"])
+    def test_tracks_by_title_artist_and_album(self, polish, query):
+        assert names("track", query) == ["Øresund Đorđe"]
+
+    def test_the_data_migration_refolds_keys_made_by_the_old_fold(self, polish):
+        import importlib
+
+        from django.apps import apps as django_apps
+
+        old = {"Łódź Ensemble": "łodz ensemble"}  # what the fold before this change stored
+        Artist.objects.filter(name="Łódź Ensemble").update(search_key=old["Łódź Ensemble"], sort_name="łodz ensemble")
+        Track.objects.update(search_key="øresund đorđe łodz ensemble þorsmork æther")
+        assert names("artist", "lodz") == [] and names("track", "oresund") == []
+        migration = importlib.import_module("library.migrations.0007_refold_search_keys")
+        migration.refold(django_apps, None)
+        assert names("artist", "lodz") == ["Łódź Ensemble"]
+        assert Artist.objects.get(name="Łódź Ensemble").sort_name == "lodz ensemble"
+        assert names("track", "oresund thorsmork") == ["Øresund Đorđe"]
