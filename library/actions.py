@@ -30,12 +30,19 @@ class ArtistRef(Schema):
     artist: Id
 
 
+Year = Annotated[int, Field(ge=0, le=9999)]
+
+
 class AlbumList(Paging):
     artist: Id | None = None
     genre: Id | GenreName | None = None
-    year: Annotated[int, Field(ge=0, le=9999)] | None = None
+    year: Year | None = None
+    year_from: Year | None = None
+    year_to: Year | None = None
     library: Id | None = None
-    order: Literal["name", "year", "recent"] = "name"
+    order: Literal[selectors.ALBUM_LIST_ORDERS] = "name"  # type: ignore[valid-type]
+    descending: bool = False
+    seed: Annotated[int, Field(ge=1, lt=selectors.RANDOM_PRIME)] | None = None
 
 
 class AlbumRef(Schema):
@@ -67,16 +74,24 @@ def artist_get(message: Message) -> dict:
 @registry.action(
     "library.album.list",
     AlbumList,
-    doc="A page of albums, filtered by `artist`, `genre` (id or name), `year`, `library`; ordered by name, year or recent.",
+    doc="A page of albums, filtered by `artist`, `genre` (id or name), `year` or `year_from`..`year_to`, `library`; "
+        "ordered by name, year, recent, artist, random (pages follow `seed`), or your most_played, recently_played, "
+        "starred, top_rated; `descending` reverses.",
 )
 def album_list(message: Message) -> dict:
     payload = message.payload
+    order = payload.get("order", "name")
     return selectors.album_list(
         artist=payload.get("artist"),
         genre=payload.get("genre"),
         year=payload.get("year"),
+        year_from=payload.get("year_from"),
+        year_to=payload.get("year_to"),
         library=payload.get("library"),
-        order=payload.get("order", "name"),
+        order=order,
+        descending=payload.get("descending", False),
+        seed=payload.get("seed"),
+        user=_user(message) if order in selectors.PERSONAL_ALBUM_ORDERS else None,
         **_paging(payload),
     )
 
