@@ -4,7 +4,7 @@
 import { bus } from "./bus.js";
 import { act } from "./session.js";
 import { prime } from "./tracks.js";
-import { button, clear, fail, fmtDuration, fmtTime, h, plural, spinner, toast } from "./ui.js";
+import { askText, button, clear, confirmDialog, dialog, fail, fmtDuration, fmtTime, h, plural, spinner, toast } from "./ui.js";
 
 // -- favourites -------------------------------------------------------------------------------------
 
@@ -107,9 +107,10 @@ export async function addToPlaylistMenu(trackIds, anchor) {
     toast(`Added ${plural(trackIds.length, "track")} to ${playlist.name}`);
   };
   const create = async () => {
-    const name = prompt("Name of the new playlist");
-    if (!name || !name.trim()) return;
-    const playlist = await bus.request("playlist.create", { name: name.trim().slice(0, 500), tracks: trackIds });
+    closeMenu();
+    const name = await askText("New playlist", { label: "Name of the new playlist", ok: "Create" });
+    if (!name) return;
+    const playlist = await bus.request("playlist.create", { name: name.slice(0, 500), tracks: trackIds });
     closeMenu();
     toast(`Created ${playlist.name} with ${plural(trackIds.length, "track")}`);
   };
@@ -233,7 +234,9 @@ export async function playlistView(view, { id }) {
           h("p.muted", `${plural(n, "track")} · ${fmtDuration(playlist.duration_ms)}`, mine ? "" : ` · by ${playlist.owner?.username}`)),
         h("div.actions",
           n ? button("▶ Play", () => playTracks(ids), { cls: "btn primary", id: "playlist-play" }) : null,
+          mine ? button("Edit", edit, { cls: "btn", id: "playlist-edit" }) : null,
           mine ? button("Delete", del, { cls: "btn danger", id: "playlist-delete" }) : null)),
+      playlist.comment ? h("p.muted.pl-comment", playlist.comment) : null,
       n ? h("div.track-list.pl-tracks", { role: "table", "aria-label": "Playlist tracks" }, rows)
         : h("p.empty.muted", "This playlist is empty. Add tracks with ≣+ on any track row."));
   };
@@ -246,14 +249,47 @@ export async function playlistView(view, { id }) {
     await bus.request("playlist.remove", { playlist: id, indexes: [index] });
     await render();
   };
+  const edit = async () => {
+    const changes = await editPlaylistDialog(playlist);
+    if (!changes) return;
+    await bus.request("playlist.update", { playlist: id, ...changes });
+    toast("Playlist saved");
+    await render();
+  };
   const del = async () => {
-    if (!confirm(`Delete the playlist “${playlist.name}”?`)) return;
+    if (!(await confirmDialog("Delete playlist", `Delete the playlist “${playlist.name}”? This cannot be undone.`, { ok: "Delete", danger: true }))) return;
     await bus.request("playlist.delete", { playlist: id });
     toast(`Deleted ${playlist.name}`);
     location.hash = "#/playlists";
   };
   clear(view, spinner());
   await render().catch((err) => clear(view, h("p.empty", err.code === "not_found" ? "No such playlist." : err.message)));
+}
+
+/** Name, description and sharing of a playlist: resolves with the changed fields, or null. */
+function editPlaylistDialog(playlist) {
+  const name = h("input#pl-edit-name", { type: "text", value: playlist.name, maxlength: "500", required: true });
+  const comment = h("textarea#pl-edit-comment", { maxlength: "5000", rows: "3" });
+  comment.value = playlist.comment || "";
+  const shared = h("input#pl-edit-public", { type: "checkbox", checked: !!playlist.public });
+  return dialog({
+    title: "Edit playlist",
+    id: "playlist-dialog",
+    body: [
+      h("label.dlg-label", "Name", name),
+      h("label.dlg-label", "Description", comment),
+      h("label.switch", shared, "Public: other users can see and play it"),
+    ],
+    actions: [{ label: "Cancel", value: null }, { label: "Save", submit: true, name: "save" }],
+    collect: () => {
+      const changes = {};
+      const newName = name.value.trim();
+      if (newName && newName !== playlist.name) changes.name = newName;
+      if (comment.value !== (playlist.comment || "")) changes.comment = comment.value;
+      if (shared.checked !== !!playlist.public) changes.public = shared.checked;
+      return changes;
+    },
+  });
 }
 
 export async function favouritesView(view) {
@@ -321,7 +357,7 @@ export async function subsonicView(view) {
         h("dt", "Password"), h("dd", h("span#subsonic-password-box", { dataset: { password: c.password || "" } }, pw), showBtn, copyBtn)),
       h("div.actions",
         button(c.password ? "Regenerate password" : "Create password", async () => {
-          if (c.password && !confirm("Make a new password? Apps using the old one will stop working.")) return;
+          if (c.password && !(await confirmDialog("New password", "Make a new password? Apps using the old one will stop working.", { ok: "Make a new one", danger: true }))) return;
           const fresh = await credentials("POST");
           shown = true;
           render(fresh);
