@@ -45,7 +45,7 @@ class AlbumDownloadView(ApiView):
 class PlaylistDownloadView(ApiView):
     """A playlist of yours, or a public one, in one zip, in playlist order."""
 
-    @extend_schema(operation_id="playlists_download", tags=TAG, responses={**ZIP, **errors(404)},
+    @extend_schema(operation_id="playlists_download", tags=TAG, responses={**ZIP, **errors(400, 404)},
                    summary="Download a playlist as a zip")
     def get(self, request, playlist_id: int):
         name, entries = downloads.playlist_entries(request.user, playlist_id)
