@@ -9,7 +9,7 @@ from common import bounds
 from common.messages import Message
 from common.registry import Empty, Schema, registry
 
-from . import selectors
+from . import lyrics, selectors
 
 Id = bounds.Id
 Offset = bounds.Count
@@ -51,6 +51,14 @@ class AlbumRef(Schema):
 
 class TrackRef(Schema):
     track: Id
+
+
+class TrackList(Paging):
+    order: Literal[tuple(selectors.TRACK_ORDERS)] = "album"  # type: ignore[valid-type]
+    descending: bool = False
+    genre: Id | GenreName | None = None
+    year_from: Year | None = None
+    year_to: Year | None = None
 
 
 class SearchQuery(Paging):
@@ -101,9 +109,32 @@ def album_get(message: Message) -> dict:
     return selectors.album_get(message.payload["album"])
 
 
-@registry.action("library.track.get", TrackRef, doc="A track with its details (lyrics, MusicBrainz ids, replay gain).")
+@registry.action("library.track.get", TrackRef,
+                 doc="A track with its details (lyrics, MusicBrainz ids, replay gain); for staff, its file's `path` too.")
 def track_get(message: Message) -> dict:
-    return selectors.track_get(message.payload["track"])
+    return selectors.track_get(message.payload["track"], with_path=message.context.is_staff)
+
+
+@registry.action(
+    "library.track.list",
+    TrackList,
+    doc="A page of every track, of a `genre` or `year_from`..`year_to`; ordered by title, artist, album, year, "
+        "duration or recent; `descending` reverses.",
+)
+def track_list(message: Message) -> dict:
+    payload = message.payload
+    return selectors.track_list(
+        order=payload.get("order", "album"), descending=payload.get("descending", False), genre=payload.get("genre"),
+        year_from=payload.get("year_from"), year_to=payload.get("year_to"), **_paging(payload),
+    )
+
+
+@registry.action("library.track.lyrics", TrackRef,
+                 doc="A track's lyrics as lines: `synced` when the file has timed (LRC) lyrics, each line then with its `start` (ms).")
+def track_lyrics(message: Message) -> dict:
+    track = selectors.track_get(message.payload["track"])
+    synced, lines = lyrics.parse_lyrics(track["lyrics"])
+    return {"track": track["id"], "synced": synced, "lines": lines}
 
 
 @registry.action("library.genre.list", Empty, doc="The genres in use, with their album and track counts.")
@@ -179,6 +210,11 @@ class FavouriteSet(Schema):
     kind: Kind
     id: Id
     starred: bool = True
+
+
+class RatingGet(Schema):
+    kind: Kind
+    ids: Annotated[list[Id], Field(max_length=selectors.MAX_LIMIT)]
 
 
 class RatingSet(Schema):
@@ -264,6 +300,13 @@ def favourite_list(message: Message) -> dict:
 def rating_set(message: Message) -> dict:
     payload = message.payload
     return ratings.rating_set(_user(message), payload["kind"], payload["id"], payload["rating"])
+
+
+@registry.action("rating.get", RatingGet, doc="Your ratings of these tracks, albums or artists: `[{id, rating}]` for those you rated.")
+def rating_get(message: Message) -> list:
+    payload = message.payload
+    rated = ratings.rating_get_many(_user(message), payload["kind"], payload["ids"])
+    return [{"id": object_id, "rating": rating} for object_id, rating in rated.items()]
 
 
 @registry.action("play.list", Paging, doc="A page of your play history, most recent first.")

@@ -19,6 +19,7 @@ Shapes (see the ``_artist``/``_album``/``_track`` builders):
 from __future__ import annotations
 
 import functools
+import os
 import hashlib
 import secrets
 from typing import Any
@@ -413,12 +414,16 @@ def album_get(album_id: int) -> dict[str, Any]:
 # -- tracks ---------------------------------------------------------------------------------
 
 
-def track_get(track_id: int) -> dict[str, Any]:
-    """A track with its details (lyrics, MusicBrainz ids, totals) besides the list fields."""
-    found = _track_rows(Track.objects.playable().filter(pk=track_id), *_TRACK_DETAILS)
+def track_get(track_id: int, *, with_path: bool = False) -> dict[str, Any]:
+    """A track with its details (lyrics, MusicBrainz ids, totals) besides the list fields;
+    ``with_path`` (for staff only: it tells where the music lives) adds ``path``, the file's
+    path on the server (library root and relative path)."""
+    found = _track_rows(Track.objects.playable().filter(pk=track_id), *_TRACK_DETAILS, "path", "library__root")
     if not found:
         raise NotFound(f"No track with id {track_id}.")
     track, extra = found[0]
+    if with_path:
+        track["path"] = os.path.join(extra["library__root"], extra["path"])
     return {
         **track,
         "track_total": extra["track_total"],
@@ -431,6 +436,51 @@ def track_get(track_id: int) -> dict[str, Any]:
         },
         "updated": _iso(extra["updated"]),
     }
+
+
+TRACK_ORDERS = {
+    "title": ("sort_title", "id"),
+    "artist": ("artist_display", "album__sort_title", F("disc_number").asc(nulls_first=True),
+               F("track_number").asc(nulls_last=True), "id"),
+    "album": ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
+              F("track_number").asc(nulls_last=True), "sort_title", "id"),
+    "year": (F("year").asc(nulls_last=True), "album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
+             F("track_number").asc(nulls_last=True), "id"),
+    "duration": ("duration_ms", "id"),
+    "recent": ("-created", "-id"),
+}
+
+
+def track_list(
+    *,
+    order: str = "album",
+    descending: bool = False,
+    genre: int | str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """A page of every playable track, optionally of a genre (id, or name in any case) or years
+    (``year_from``..``year_to``); ordered by title, artist, album (disc and number), year,
+    duration or recent (newest first); ``descending`` reverses (undated tracks stay last)."""
+    ordering = _order(TRACK_ORDERS, order)
+    if descending:
+        ordering = _reversed(ordering)
+    tracks = Track.objects.playable()
+    if genre is not None:
+        links = Track.genres.through.objects.filter(track_id=OuterRef("pk"))
+        links = links.filter(genre_id=genre) if isinstance(genre, int) else links.filter(genre__name__iexact=genre)
+        tracks = tracks.filter(Exists(links))
+    if year_from is not None:
+        tracks = tracks.filter(year__gte=year_from)
+    if year_to is not None:
+        tracks = tracks.filter(year__lte=year_to)
+    offset, limit = page_bounds(offset, limit)
+    tracks = tracks.order_by(*ordering)
+    total = tracks.count()
+    ids = list(tracks.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
+    return _page(_by_ids(ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk).order_by())), total, offset, limit)
 
 
 _TRACK_DETAILS = ("track_total", "disc_total", "lyrics", "musicbrainz_track_id", "musicbrainz_album_id",

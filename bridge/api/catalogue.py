@@ -108,6 +108,7 @@ class TrackDetailSerializer(TrackSerializer):
     lyrics = serializers.CharField(allow_blank=True)
     musicbrainz = MusicBrainzSerializer()
     updated = serializers.DateTimeField()
+    path = serializers.CharField(required=False, help_text="staff only: the file's path on the server")
 
 
 class GenreSerializer(serializers.Serializer):
@@ -218,7 +219,7 @@ class TrackDetailView(ApiView):
     @extend_schema(operation_id="tracks_get", tags=TAG, responses={200: TrackDetailSerializer, **errors(404)},
                    summary="A track with its details (lyrics, MusicBrainz ids, replay gain)")
     def get(self, request, track_id: int):
-        return Response(selectors.track_get(track_id))
+        return Response(selectors.track_get(track_id, with_path=request.user.is_staff))
 
 
 class GenreListView(ApiView):
