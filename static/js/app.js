@@ -6,6 +6,8 @@ import { devicesComponent, promptDeviceRename } from "./devices.js";
 import * as engine from "./engine.js";
 import { albumsView, albumView, artistsView, artistView, genresView, searchView, startSearchBox } from "./library.js";
 import { librariesView } from "./libraries.js";
+import * as keys from "./keys.js";
+import { songsView } from "./songs.js";
 import { partyView } from "./party.js";
 import * as playerbar from "./playerbar.js";
 import { queueComponent } from "./queue.js";
@@ -21,13 +23,14 @@ const panel = document.getElementById("panel");
 
 const routes = [
   [/^\/?$/, () => albumsView(view, {}), "albums"],
-  [/^\/albums$/, (m, q) => albumsView(view, { order: q.get("order") || "name" }), "albums"],
+  [/^\/albums$/, (m, q) => albumsView(view, { params: q }), "albums"],
+  [/^\/songs$/, (m, q) => songsView(view, { params: q }), "songs"],
   [/^\/artists$/, (m, q) => artistsView(view, { order: q.get("order") || "name" }), "artists"],
   [/^\/artist\/(\d+)$/, (m) => artistView(view, { id: m[1] }), "artists"],
   [/^\/album\/(\d+)$/, (m) => albumView(view, { id: m[1] }), "albums"],
   [/^\/genres$/, () => genresView(view), "genres"],
-  [/^\/genre\/(.+)$/, (m, q) => albumsView(view, { genre: decodeURIComponent(m[1]), order: q.get("order") || "name" }), "genres"],
-  [/^\/search(?:\/(.*))?$/, (m) => searchView(view, { q: decodeURIComponent(m[1] || "") }), "search"],
+  [/^\/genre\/(.+)$/, (m, q) => albumsView(view, { genre: decodeURIComponent(m[1]), params: q }), "genres"],
+  [/^\/search(?:\/(.*))?$/, (m, q) => searchView(view, { q: decodeURIComponent(m[1] || ""), kind: q.get("kind") }), "search"],
   [/^\/playlists$/, () => playlistsView(view), "playlists"],
   [/^\/playlist\/(\d+)$/, (m) => playlistView(view, { id: m[1] }), "playlists"],
   [/^\/favourites$/, () => favouritesView(view), "favourites"],
@@ -39,6 +42,7 @@ const routes = [
 
 let cleanup = null;
 let lastPath = null;
+let lastQuery = "";
 
 function notFound() {
   clear(view, h("p.empty", "Nothing here. ", h("a", { href: "#/albums" }, "Back to albums")));
@@ -54,7 +58,7 @@ function devicesPage() {
 async function route() {
   const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(query);
-  const samePage = path.startsWith("/search") && lastPath?.startsWith("/search");
+  const samePage = path.startsWith("/search") && lastPath?.startsWith("/search") && !query && !lastQuery;
   if (typeof cleanup === "function") cleanup();
   cleanup = null;
   if (!samePage) {
@@ -63,6 +67,7 @@ async function route() {
     window.scrollTo(0, 0);
   }
   lastPath = path;
+  lastQuery = query;
   document.body.classList.remove("nav-open");
   for (const [pattern, render, nav] of routes) {
     const match = path.match(pattern);
@@ -72,6 +77,7 @@ async function route() {
       const result = await render(match, params);
       if (lastPath === path) cleanup = result;
       else if (typeof result === "function") result();
+      if (!samePage && lastPath === path) keys.focusHeading(view);
     } catch (err) {
       fail(err);
     }
@@ -140,6 +146,7 @@ function start() {
     }
   });
   startSearchBox();
+  keys.start({ closePanel: () => panelKind && togglePanel(panelKind) });
   scans.start();
   engine.start();
   playerbar.start();

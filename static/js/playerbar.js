@@ -161,10 +161,17 @@ function onKey(e) {
   const tag = e.target?.tagName;
   if (e.ctrlKey || e.metaKey || e.altKey || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.target?.isContentEditable) return;
   if (e.key === " " || e.code === "Space") {
-    if (tag === "BUTTON" || tag === "A") return; // let them activate
+    // A control reached by the keyboard (focus-visible) takes Space; one last clicked with the
+    // mouse keeps focus but must not be pressed again: Space is play/pause then.
+    const control = e.target?.closest?.("button, a, [role=button], summary");
+    if (control && (control.matches(":focus-visible") || control.closest("dialog, .pl-menu"))) return;
     e.preventDefault();
     togglePlay();
-  } else if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+    return;
+  }
+  // The arrows scroll the page, unless the player has focus.
+  if (!e.target?.closest?.("#playerbar")) return;
+  if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
     e.preventDefault();
     const forward = e.key === "ArrowRight";
     if (e.shiftKey) act(forward ? "player.playback.next" : "player.playback.previous").catch(fail);
