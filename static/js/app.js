@@ -43,6 +43,7 @@ const routes = [
 let cleanup = null;
 let lastPath = null;
 let lastQuery = "";
+let routedBefore = false;
 
 function notFound() {
   clear(view, h("p.empty", "Nothing here. ", h("a", { href: "#/albums" }, "Back to albums")));
@@ -77,7 +78,8 @@ async function route() {
       const result = await render(match, params);
       if (lastPath === path) cleanup = result;
       else if (typeof result === "function") result();
-      if (!samePage && lastPath === path) keys.focusHeading(view);
+      if (!samePage && lastPath === path && routedBefore) keys.focusHeading(view); // not on the first page: the skip link comes first
+      routedBefore = true;
     } catch (err) {
       fail(err);
     }

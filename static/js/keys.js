@@ -18,7 +18,9 @@ export function start({ closePanel }) {
   const view = document.getElementById("view");
   document.getElementById("skip-link")?.addEventListener("click", (e) => {
     e.preventDefault(); // the hash is the router's
-    (view.querySelector("h1") || view).focus();
+    const heading = view.querySelector("h1");
+    if (heading) heading.tabIndex = -1;
+    (heading || view).focus();
   });
   // The player bar's title changes with the track, on any device: say it.
   const title = document.getElementById("pb-title");

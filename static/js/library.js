@@ -5,7 +5,7 @@
 import { bus } from "./bus.js";
 import { onLibraryChanged } from "./scans.js";
 import { prime } from "./tracks.js";
-import { addTracks, download, playTracks, popupMenu, ratingStars, tapToPlay, trackMenuButton } from "./trackmenu.js";
+import { addTracks, download, playTracks, ratingStars, tapToPlay, trackMenuButton } from "./trackmenu.js";
 import { addToPlaylistMenu, starButton } from "./userdata.js";
 import { button, clear, cover, debounce, fail, fmtDuration, fmtTime, h, plural, spinner } from "./ui.js";
 
@@ -202,7 +202,7 @@ export function albumsView(view, { genre = null, params = new URLSearchParams() 
   };
   const orderSelect = h("select#album-order", { "aria-label": "Order", onchange: (e) => go({ order: e.target.value === "name" ? null : e.target.value }) },
     Object.entries(ALBUM_ORDERS).map(([value, label]) => h("option", { value, selected: value === query.order }, label)));
-  const desc = h("button.btn.small.ghost#album-desc", {
+  const desc = h("button#album-desc.btn.small.ghost", {
     type: "button", "aria-pressed": String(query.descending), title: "Reverse the order", disabled: query.order === "random",
     onclick: () => go({ desc: query.descending ? null : "1" }),
   }, query.descending ? "↑ Descending" : "↓ Ascending");
@@ -333,7 +333,9 @@ export async function albumView(view, { id }) {
             button("Play next", () => addTracks(ids, true), { cls: "btn" }),
             button("Add to queue", () => addTracks(ids), { cls: "btn" }),
             button("≣+ Playlist", (e) => addToPlaylistMenu(ids, e.currentTarget), { cls: "btn", id: "album-addpl", title: "Add the album to a playlist" }),
-            starButton("album", album.id, album.title)))),
+            button("⤓ Download", () => download("album", album.id), { cls: "btn", id: "album-download", title: "Download the album (zip)" }),
+            starButton("album", album.id, album.title)),
+          h("p.album-rating", ratingStars("album", album.id, album.title)))),
       h("div.track-list", { role: "table", "aria-label": "Tracks" }, rows));
   };
   await render().catch((err) => clear(view, h("p.empty", err.code === "not_found" ? "No such album." : err.message)));

@@ -157,6 +157,9 @@ export function volumeBy(step) {
   act("player.volume.set", { volume: Math.max(0, Math.min(100, vol + step)) }, volumeTracker()).catch(fail);
 }
 
+let spaceTaken = false;
+let clickedControl = null; // the control the pointer last pressed (it keeps focus, but was not reached by keyboard)
+
 function onKey(e) {
   const tag = e.target?.tagName;
   if (e.ctrlKey || e.metaKey || e.altKey || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.target?.isContentEditable) return;
@@ -164,8 +167,9 @@ function onKey(e) {
     // A control reached by the keyboard (focus-visible) takes Space; one last clicked with the
     // mouse keeps focus but must not be pressed again: Space is play/pause then.
     const control = e.target?.closest?.("button, a, [role=button], summary");
-    if (control && (control.matches(":focus-visible") || control.closest("dialog, .pl-menu"))) return;
+    if (control && (control !== clickedControl || control.closest("dialog, .pl-menu"))) return;
     e.preventDefault();
+    spaceTaken = true; // its keyup would still press the button: see start()
     togglePlay();
     return;
   }
@@ -201,7 +205,15 @@ export function start() {
     volumeDragging = false;
     act("player.volume.set", { volume: Number(el.volume.value) }, volumeTracker()).catch(fail);
   });
+  document.addEventListener("pointerdown", (e) => (clickedControl = e.target?.closest?.("button, a, [role=button], summary") || null), true);
+  document.addEventListener("keydown", (e) => e.key === "Tab" && (clickedControl = null), true);
   document.addEventListener("keydown", onKey);
+  document.addEventListener("keyup", (e) => {
+    if ((e.key === " " || e.code === "Space") && spaceTaken) {
+      spaceTaken = false;
+      e.preventDefault();
+    }
+  });
   onChange(follow);
   // The volume shown may belong to this device while the bar shows a party.
   let ownId = null;

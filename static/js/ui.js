@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the views.
 
-/** h("div.card#x", {onclick, dataset: {...}, ...attrs}, ...children) -> element. */
+/** h("div#x.card", {onclick, dataset: {...}, ...attrs}, ...children) -> element. */
 export function h(tag, attrs, ...children) {
   const [, name = "div", id, classes] = tag.match(/^([a-z0-9-]*)(?:#([\w-]+))?((?:\.[\w-]+)*)$/i) || [];
   const el = document.createElement(name || "div");

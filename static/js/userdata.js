@@ -3,6 +3,7 @@
 
 import { bus } from "./bus.js";
 import { act } from "./session.js";
+import { download, tapToPlay, trackMenuButton } from "./trackmenu.js";
 import { prime } from "./tracks.js";
 import { askText, button, clear, confirmDialog, dialog, fail, fmtDuration, fmtTime, h, plural, spinner, toast } from "./ui.js";
 
@@ -140,8 +141,8 @@ function bootUsername() {
 
 // -- track rows (a local copy of the library's look, with extra actions) ------------------------------
 
-function row(t, i, { onPlay, extra = [] }) {
-  return h("div.track-row",
+function row(t, i, { onPlay, extra = [], menu = [] }) {
+  const el = h("div.track-row",
     { dataset: { track: t.id, index: i }, role: "row", ondblclick: onPlay },
     h("span.tr-num.muted", i + 1),
     h("button.tr-play", { type: "button", "aria-label": `Play ${t.title}`, onclick: onPlay }, "▶"),
@@ -149,7 +150,10 @@ function row(t, i, { onPlay, extra = [] }) {
     t.album ? h("a.tr-album.muted", { href: `#/album/${t.album.id}` }, t.album.title) : h("span.tr-album"),
     h("span.tr-fav", starButton("track", t.id, t.title)),
     h("span.tr-dur.muted", fmtTime(t.duration_ms)),
-    h("span.tr-actions", extra));
+    h("span.tr-actions", extra),
+    h("span.tr-menu", trackMenuButton(t, { extra: menu })));
+  tapToPlay(el, onPlay);
+  return el;
 }
 
 function playTracks(ids, index = 0) {
@@ -201,6 +205,11 @@ export async function playlistView(view, { id }) {
     const n = ids.length;
     const rows = playlist.tracks.map((t, i) => row(t, i, {
       onPlay: () => playTracks(ids, i).catch(fail),
+      menu: mine ? [
+        i > 0 ? ["Move up", () => move(i, i - 1), "up"] : null,
+        i < n - 1 ? ["Move down", () => move(i, i + 1), "down"] : null,
+        ["Remove from playlist", () => remove(i), "remove"],
+      ] : [],
       extra: mine ? [
         button("↑", () => move(i, i - 1), { cls: "btn tiny ghost pl-up", title: "Move up", "aria-label": "Move up", disabled: i === 0 }),
         button("↓", () => move(i, i + 1), { cls: "btn tiny ghost pl-down", title: "Move down", "aria-label": "Move down", disabled: i === n - 1 }),
@@ -234,6 +243,7 @@ export async function playlistView(view, { id }) {
           h("p.muted", `${plural(n, "track")} · ${fmtDuration(playlist.duration_ms)}`, mine ? "" : ` · by ${playlist.owner?.username}`)),
         h("div.actions",
           n ? button("▶ Play", () => playTracks(ids), { cls: "btn primary", id: "playlist-play" }) : null,
+          n ? button("⤓ Download", () => download("playlist", id), { cls: "btn", id: "playlist-download", title: "Download the playlist (zip)" }) : null,
           mine ? button("Edit", edit, { cls: "btn", id: "playlist-edit" }) : null,
           mine ? button("Delete", del, { cls: "btn danger", id: "playlist-delete" }) : null)),
       playlist.comment ? h("p.muted.pl-comment", playlist.comment) : null,
