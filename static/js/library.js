@@ -210,8 +210,19 @@ export function albumsView(view, { genre = null, params = new URLSearchParams() 
     type: "number", min: "0", max: "9999", inputmode: "numeric", placeholder: label, "aria-label": label, id: `album-${name}`,
     value: params.get(name) || "", onchange: (e) => go({ [name]: e.target.value.trim() }),
   });
+  const genreSelect = h("select#album-genre", {
+    "aria-label": "Genre",
+    onchange: (e) => {
+      const search = params.toString();
+      const target = e.target.value ? `#/genre/${encodeURIComponent(e.target.value)}` : "#/albums";
+      location.hash = search ? `${target}?${search}` : target;
+    },
+  }, h("option", { value: "" }, "All genres"), genre ? h("option", { value: genre, selected: true }, genre) : null);
+  bus.request("library.genre.list", {}).then((genres) => {
+    for (const g of genres) if (g.name !== genre && g.album_count) genreSelect.append(h("option", { value: g.name }, g.name));
+  }).catch(() => {});
   const filters = h("div.list-filters",
-    orderSelect, desc,
+    orderSelect, desc, genreSelect,
     h("span.year-range", yearInput("from", "From year"), "–", yearInput("to", "To year")),
     query.order === "random" ? button("⟳ Shuffle again", () => {
       history.replaceState({ ...(history.state || {}), place: null }, "");

@@ -199,6 +199,13 @@ def test_album_orders_descending_and_year_range(tabs):
     page.wait_for_selector(".album-card")
     years = card_years(page)
     assert years and all(1990 <= y <= 2000 for y in years) and years == sorted(years, reverse=True)
+    # A genre: the same controls on the genre's page.
+    page.goto(page.url.split("#")[0] + "#/albums?order=year")
+    page.wait_for_selector("#album-genre option[value=Chamber]", state="attached")
+    page.select_option("#album-genre", "Chamber")
+    page.wait_for_url(re.compile(r"#/genre/Chamber\?order=year$"))
+    page.wait_for_selector(f".album-card[title='{CITY_ALBUM}']")
+    assert page.locator(".album-card").count() == 1
     # The user's own: nothing starred yet, then the one starred.
     page.goto(page.url.split("#")[0] + "#/albums?order=starred")
     page.wait_for_selector("p.empty:has-text('None yet')")
