@@ -243,3 +243,10 @@ def test_albums_in_the_asking_users_own_order(as_alice, catalogue, django_user_m
     rest = as_alice.get(f"/api/v1/albums/?order=random&limit=3&offset=2&seed={shuffled['seed']}").json()
     assert sorted(names(shuffled) + names(rest)) == sorted(names(as_alice.get("/api/v1/albums/").json()))
     assert_error(as_alice.get("/api/v1/albums/?order=random&seed=0"), 400, "invalid_payload")
+
+
+def test_a_tracks_file_path_is_shown_to_staff_only(as_alice, as_admin, catalogue):
+    track = next(iter(catalogue.tracks.values()))
+    assert "path" not in as_alice.get(f"/api/v1/tracks/{track.pk}/").json()
+    shown = as_admin.get(f"/api/v1/tracks/{track.pk}/").json()["path"]
+    assert shown == f"{track.library.root}/{track.path}"
