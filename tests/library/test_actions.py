@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ACTIONS = [
     "library.artist.list", "library.artist.get", "library.album.list", "library.album.get",
-    "library.track.get", "library.genre.list", "library.search.query",
+    "library.track.get", "library.track.list", "library.track.lyrics", "library.genre.list", "library.search.query",
 ]
 
 
