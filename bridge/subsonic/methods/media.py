@@ -8,7 +8,6 @@ applies. Ranges, conditional requests, X-Accel-Redirect and cover images are
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from django.http import HttpResponse
@@ -16,7 +15,7 @@ from django.utils.http import content_disposition_header
 
 from bridge.files import album_cover, cover_by_id, cover_response, stream_file, track_cover
 from library import selectors
-from library.lyrics import parse_lyrics, plain_lyrics  # noqa: F401 (parse_lyrics: shared, tested here)
+from library.lyrics import parse_lyrics, plain_lyrics
 from library.userdata import playlists
 from library.models import Track
 
