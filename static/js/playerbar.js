@@ -7,6 +7,7 @@ import { livePosition } from "./clock.js";
 import { session, targetId, act, onChange, setRemote } from "./session.js";
 import * as trackers from "./trackers.js";
 import { track as loadTrack, known } from "./tracks.js";
+import { showLyrics } from "./trackmenu.js";
 import { clear, cover, fail, fmtTime, h } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -188,6 +189,10 @@ function onKey(e) {
 
 export function start() {
   el.play.addEventListener("click", togglePlay);
+  document.getElementById("pb-lyrics")?.addEventListener("click", () => {
+    const id = currentTrackId(state());
+    if (id !== null) showLyrics(id).catch(fail);
+  });
   el.prev.addEventListener("click", () => act("player.playback.previous").catch(fail));
   el.next.addEventListener("click", () => act("player.playback.next").catch(fail));
   el.shuffle.addEventListener("click", () => act("player.mode.set", { shuffle: !state()?.shuffle }).catch(fail));

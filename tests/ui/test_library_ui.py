@@ -321,6 +321,10 @@ def test_synced_lyrics_follow_the_playback_position(tabs):
     page.wait_for_selector("#lyrics .lyric-line.current:has-text('Third line')", timeout=5000)
     assert page.locator("#lyrics .lyric-line.current").count() == 1
     page.click("#lyrics [data-action=close]")
+    page.wait_for_selector("#lyrics", state="detached")
+    # From the player bar, for whatever plays now.
+    page.click("#pb-lyrics")
+    page.wait_for_selector("#lyrics .lyric-line.current:has-text('Third line')")
 
 
 def test_downloads_a_track_and_an_album(tabs, big):
