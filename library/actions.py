@@ -9,7 +9,7 @@ from common import bounds
 from common.messages import Message
 from common.registry import Empty, Schema, registry
 
-from . import selectors
+from . import lyrics, selectors
 
 Id = bounds.Id
 Offset = bounds.Count
@@ -30,12 +30,19 @@ class ArtistRef(Schema):
     artist: Id
 
 
+Year = Annotated[int, Field(ge=0, le=9999)]
+
+
 class AlbumList(Paging):
     artist: Id | None = None
     genre: Id | GenreName | None = None
-    year: Annotated[int, Field(ge=0, le=9999)] | None = None
+    year: Year | None = None
+    year_from: Year | None = None
+    year_to: Year | None = None
     library: Id | None = None
-    order: Literal["name", "year", "recent"] = "name"
+    order: Literal[selectors.ALBUM_LIST_ORDERS] = "name"  # type: ignore[valid-type]
+    descending: bool = False
+    seed: Annotated[int, Field(ge=1, lt=selectors.RANDOM_PRIME)] | None = None
 
 
 class AlbumRef(Schema):
@@ -44,6 +51,14 @@ class AlbumRef(Schema):
 
 class TrackRef(Schema):
     track: Id
+
+
+class TrackList(Paging):
+    order: Literal[tuple(selectors.TRACK_ORDERS)] = "album"  # type: ignore[valid-type]
+    descending: bool = False
+    genre: Id | GenreName | None = None
+    year_from: Year | None = None
+    year_to: Year | None = None
 
 
 class SearchQuery(Paging):
@@ -67,16 +82,24 @@ def artist_get(message: Message) -> dict:
 @registry.action(
     "library.album.list",
     AlbumList,
-    doc="A page of albums, filtered by `artist`, `genre` (id or name), `year`, `library`; ordered by name, year or recent.",
+    doc="A page of albums, filtered by `artist`, `genre` (id or name), `year` or `year_from`..`year_to`, `library`; "
+        "ordered by name, year, recent, artist, random (pages follow `seed`), or your most_played, recently_played, "
+        "starred, top_rated; `descending` reverses.",
 )
 def album_list(message: Message) -> dict:
     payload = message.payload
+    order = payload.get("order", "name")
     return selectors.album_list(
         artist=payload.get("artist"),
         genre=payload.get("genre"),
         year=payload.get("year"),
+        year_from=payload.get("year_from"),
+        year_to=payload.get("year_to"),
         library=payload.get("library"),
-        order=payload.get("order", "name"),
+        order=order,
+        descending=payload.get("descending", False),
+        seed=payload.get("seed"),
+        user=_user(message) if order in selectors.PERSONAL_ALBUM_ORDERS else None,
         **_paging(payload),
     )
 
@@ -86,9 +109,32 @@ def album_get(message: Message) -> dict:
     return selectors.album_get(message.payload["album"])
 
 
-@registry.action("library.track.get", TrackRef, doc="A track with its details (lyrics, MusicBrainz ids, replay gain).")
+@registry.action("library.track.get", TrackRef,
+                 doc="A track with its details (lyrics, MusicBrainz ids, replay gain); for staff, its file's `path` too.")
 def track_get(message: Message) -> dict:
-    return selectors.track_get(message.payload["track"])
+    return selectors.track_get(message.payload["track"], with_path=message.context.is_staff)
+
+
+@registry.action(
+    "library.track.list",
+    TrackList,
+    doc="A page of every track, of a `genre` or `year_from`..`year_to`; ordered by title, artist, album, year, "
+        "duration or recent; `descending` reverses.",
+)
+def track_list(message: Message) -> dict:
+    payload = message.payload
+    return selectors.track_list(
+        order=payload.get("order", "album"), descending=payload.get("descending", False), genre=payload.get("genre"),
+        year_from=payload.get("year_from"), year_to=payload.get("year_to"), **_paging(payload),
+    )
+
+
+@registry.action("library.track.lyrics", TrackRef,
+                 doc="A track's lyrics as lines: `synced` when the file has timed (LRC) lyrics, each line then with its `start` (ms).")
+def track_lyrics(message: Message) -> dict:
+    track = selectors.track_get(message.payload["track"])
+    synced, lines = lyrics.parse_lyrics(track["lyrics"])
+    return {"track": track["id"], "synced": synced, "lines": lines}
 
 
 @registry.action("library.genre.list", Empty, doc="The genres in use, with their album and track counts.")
@@ -168,6 +214,11 @@ class FavouriteSet(Schema):
 
 class SettingsUpdate(Schema):
     replaygain: Literal["off", "track", "album"] | None = None  # preferences.CHOICES
+
+
+class RatingGet(Schema):
+    kind: Kind
+    ids: Annotated[list[Id], Field(max_length=selectors.MAX_LIMIT)]
 
 
 class RatingSet(Schema):
@@ -253,6 +304,13 @@ def favourite_list(message: Message) -> dict:
 def rating_set(message: Message) -> dict:
     payload = message.payload
     return ratings.rating_set(_user(message), payload["kind"], payload["id"], payload["rating"])
+
+
+@registry.action("rating.get", RatingGet, doc="Your ratings of these tracks, albums or artists: `[{id, rating}]` for those you rated.")
+def rating_get(message: Message) -> list:
+    payload = message.payload
+    rated = ratings.rating_get_many(_user(message), payload["kind"], payload["ids"])
+    return [{"id": object_id, "rating": rating} for object_id, rating in rated.items()]
 
 
 @registry.action("play.list", Paging, doc="A page of your play history, most recent first.")

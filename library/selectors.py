@@ -19,11 +19,14 @@ Shapes (see the ``_artist``/``_album``/``_track`` builders):
 from __future__ import annotations
 
 import functools
+import os
+import hashlib
+import secrets
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, Count, Exists, F, IntegerField, OrderBy, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Mod
 
 from common.errors import InvalidPayload, NotFound
 
@@ -42,7 +45,16 @@ ALBUM_ORDERS = {
     "name": ("sort_title", "id"),
     "year": (F("year").asc(nulls_last=True), "sort_title", "id"),
     "recent": ("-created", "-id"),
+    "artist": ("album_artist__sort_name", "album_artist_id", F("year").asc(nulls_last=True), "sort_title", "id"),
 }
+# Orders of the asking user's own data (``library.userdata``): albums they played (most
+# often, most recently), starred (latest first), rated (highest first); others left out.
+PERSONAL_ALBUM_ORDERS = ("most_played", "recently_played", "starred", "top_rated")
+# Every ``album_list`` order: "random" is a shuffle fixed by a seed, so its pages follow on.
+ALBUM_LIST_ORDERS = (*ALBUM_ORDERS, "random", *PERSONAL_ALBUM_ORDERS)
+# Random order: albums by (id * m) mod a prime, a permutation of the ids below the prime for any m
+# 1..prime-1; m is made from the seed by a hash (``_shuffle_factor``), so near seeds shuffle apart.
+RANDOM_PRIME = 2_147_483_647  # 2**31 - 1
 
 
 # -- paging ---------------------------------------------------------------------------------
@@ -288,20 +300,66 @@ def artist_get(artist_id: int) -> dict[str, Any]:
 # -- albums ---------------------------------------------------------------------------------
 
 
+def _reversed(ordering: tuple) -> tuple:
+    """``ordering`` the other way round; undated (null) values stay last."""
+    flipped = []
+    for term in ordering:
+        if isinstance(term, str):
+            flipped.append(term[1:] if term.startswith("-") else f"-{term}")
+        elif isinstance(term, OrderBy):
+            flipped.append(OrderBy(term.expression, descending=not term.descending, nulls_last=term.nulls_last or None,
+                                   nulls_first=term.nulls_first or None))
+        else:  # pragma: no cover - every ordering above is made of these
+            raise TypeError(term)
+    return tuple(flipped)
+
+
+def _shuffle_factor(seed: int) -> int:
+    """A multiplier 1..RANDOM_PRIME-1 far from its neighbours' (a small one keeps small ids in order)."""
+    digest = hashlib.blake2b(str(seed).encode(), digest_size=8).digest()
+    return 1 + int.from_bytes(digest, "big") % (RANDOM_PRIME - 1)
+
+
+def _personal_albums(user, albums: QuerySet, order: str) -> tuple[QuerySet, tuple]:
+    if user is None:
+        raise InvalidPayload(f"The order {order!r} lists your own plays, stars or ratings: sign in.")
+    from .userdata import favourites, plays, ratings  # (userdata builds on this module)
+
+    if order == "most_played":
+        return plays.played_albums(user, albums, "frequent")
+    if order == "recently_played":
+        return plays.played_albums(user, albums, "recent")
+    if order == "starred":
+        return favourites.starred_albums(user, albums)
+    return ratings.rated_albums(user, albums)
+
+
 def album_list(
     *,
     artist: int | None = None,
     genre: int | str | None = None,
     year: int | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
     library: int | None = None,
     order: str = "name",
+    descending: bool = False,
+    seed: int | None = None,
+    user=None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """A page of albums, optionally of one album artist (id), genre (id, or name in any case),
-    year, or library (id: albums with a track in it); ordered by name, year or recent (newest
-    first)."""
-    ordering = _order(ALBUM_ORDERS, order)
+    year or years (``year_from``..``year_to``, both included; undated albums left out), or
+    library (id: albums with a track in it).
+
+    ``order`` (``ALBUM_LIST_ORDERS``): name, year (undated last), recent (newest first),
+    artist (album artist's sort name, then year); random (a shuffle fixed by ``seed``: the
+    page carries the seed to ask the next page with; a new one when none is given); or, for
+    ``user``, most_played, recently_played, starred, top_rated (only the albums they played,
+    starred or rated). ``descending`` reverses any but random."""
+    if order not in ALBUM_LIST_ORDERS:
+        raise InvalidPayload(f"Unknown order {order!r}; use one of: {', '.join(ALBUM_LIST_ORDERS)}.")
     queryset = Album.objects.playable()
     if artist is not None:
         queryset = queryset.filter(album_artist_id=artist)
@@ -311,8 +369,25 @@ def album_list(
         queryset = queryset.filter(Exists(links))
     if year is not None:
         queryset = queryset.filter(year=year)
+    if year_from is not None:
+        queryset = queryset.filter(year__gte=year_from)
+    if year_to is not None:
+        queryset = queryset.filter(year__lte=year_to)
     if library is not None:
         queryset = queryset.filter(Exists(Track.objects.filter(album=OuterRef("pk"), library_id=library)))
+    extra: dict[str, Any] = {}
+    if order == "random":
+        if seed is None:
+            seed = 1 + secrets.randbelow(RANDOM_PRIME - 1)
+        extra["seed"] = seed
+        queryset = queryset.annotate(shuffle=Mod(Cast("id", BigIntegerField()) * _shuffle_factor(seed), RANDOM_PRIME))
+        ordering: tuple = ("shuffle", "id")
+    elif order in PERSONAL_ALBUM_ORDERS:
+        queryset, ordering = _personal_albums(user, queryset, order)
+    else:
+        ordering = ALBUM_ORDERS[order]
+    if descending and order != "random":
+        ordering = _reversed(ordering)
     offset, limit = page_bounds(offset, limit)
     queryset = queryset.order_by(*ordering)
     total = queryset.count()
@@ -320,7 +395,8 @@ def album_list(
     # ``offset`` rows then touches no album row, artist or genre.
     ids = list(queryset.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
     # (Those ids are playable already: no need to ask again.)
-    return _page(_by_ids(ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk).order_by())), total, offset, limit)
+    albums = _by_ids(ids, lambda chunk: _album_dicts(Album.objects.filter(pk__in=chunk).order_by()))
+    return {**_page(albums, total, offset, limit), **extra}
 
 
 def album_get(album_id: int) -> dict[str, Any]:
@@ -338,12 +414,16 @@ def album_get(album_id: int) -> dict[str, Any]:
 # -- tracks ---------------------------------------------------------------------------------
 
 
-def track_get(track_id: int) -> dict[str, Any]:
-    """A track with its details (lyrics, MusicBrainz ids, totals) besides the list fields."""
-    found = _track_rows(Track.objects.playable().filter(pk=track_id), *_TRACK_DETAILS)
+def track_get(track_id: int, *, with_path: bool = False) -> dict[str, Any]:
+    """A track with its details (lyrics, MusicBrainz ids, totals) besides the list fields;
+    ``with_path`` (for staff only: it tells where the music lives) adds ``path``, the file's
+    path on the server (library root and relative path)."""
+    found = _track_rows(Track.objects.playable().filter(pk=track_id), *_TRACK_DETAILS, "path", "library__root")
     if not found:
         raise NotFound(f"No track with id {track_id}.")
     track, extra = found[0]
+    if with_path:
+        track["path"] = os.path.join(extra["library__root"], extra["path"])
     return {
         **track,
         "track_total": extra["track_total"],
@@ -356,6 +436,51 @@ def track_get(track_id: int) -> dict[str, Any]:
         },
         "updated": _iso(extra["updated"]),
     }
+
+
+TRACK_ORDERS = {
+    "title": ("sort_title", "id"),
+    "artist": ("artist_display", "album__sort_title", F("disc_number").asc(nulls_first=True),
+               F("track_number").asc(nulls_last=True), "id"),
+    "album": ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
+              F("track_number").asc(nulls_last=True), "sort_title", "id"),
+    "year": (F("year").asc(nulls_last=True), "album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
+             F("track_number").asc(nulls_last=True), "id"),
+    "duration": ("duration_ms", "id"),
+    "recent": ("-created", "-id"),
+}
+
+
+def track_list(
+    *,
+    order: str = "album",
+    descending: bool = False,
+    genre: int | str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """A page of every playable track, optionally of a genre (id, or name in any case) or years
+    (``year_from``..``year_to``); ordered by title, artist, album (disc and number), year,
+    duration or recent (newest first); ``descending`` reverses (undated tracks stay last)."""
+    ordering = _order(TRACK_ORDERS, order)
+    if descending:
+        ordering = _reversed(ordering)
+    tracks = Track.objects.playable()
+    if genre is not None:
+        links = Track.genres.through.objects.filter(track_id=OuterRef("pk"))
+        links = links.filter(genre_id=genre) if isinstance(genre, int) else links.filter(genre__name__iexact=genre)
+        tracks = tracks.filter(Exists(links))
+    if year_from is not None:
+        tracks = tracks.filter(year__gte=year_from)
+    if year_to is not None:
+        tracks = tracks.filter(year__lte=year_to)
+    offset, limit = page_bounds(offset, limit)
+    tracks = tracks.order_by(*ordering)
+    total = tracks.count()
+    ids = list(tracks.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
+    return _page(_by_ids(ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk).order_by())), total, offset, limit)
 
 
 _TRACK_DETAILS = ("track_total", "disc_total", "lyrics", "musicbrainz_track_id", "musicbrainz_album_id",

@@ -8,13 +8,20 @@ from typing import Any
 
 _ARTICLES = ("the ", "a ", "an ")
 _SPACES = re.compile(r"\s+")
+# Letters Unicode does not decompose into a base letter and a mark (so NFKD keeps them), folded
+# by hand as readers type them: "lodz" finds "Łódź", "oresund" finds "Øresund". (ß, ﬁ: casefold.)
+_LETTERS = str.maketrans({
+    "ł": "l", "ø": "o", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe", "þ": "th", "ħ": "h", "ı": "i",
+    "ŧ": "t", "ŋ": "n", "ĸ": "k", "ǥ": "g", "ƀ": "b", "ɨ": "i", "ʉ": "u",
+})
 
 
 def fold(text: str) -> str:
-    """Lower case, accents removed, spaces collapsed: "Sigur Rós" -> "sigur ros"."""
+    """Lower case, accents removed, letters such as Ł, Ø, Đ, Æ, ß made plain, spaces collapsed:
+    "Sigur Rós" -> "sigur ros", "Łódź" -> "lodz"."""
     if text.isascii():  # nothing to decompose (most names): the same result, several times faster
         return " ".join(text.lower().split())
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).translate(_LETTERS)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", stripped).strip()
 

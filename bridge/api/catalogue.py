@@ -108,6 +108,7 @@ class TrackDetailSerializer(TrackSerializer):
     lyrics = serializers.CharField(allow_blank=True)
     musicbrainz = MusicBrainzSerializer()
     updated = serializers.DateTimeField()
+    path = serializers.CharField(required=False, help_text="staff only: the file's path on the server")
 
 
 class GenreSerializer(serializers.Serializer):
@@ -115,6 +116,10 @@ class GenreSerializer(serializers.Serializer):
     name = serializers.CharField()
     album_count = serializers.IntegerField()
     track_count = serializers.IntegerField()
+
+
+class AlbumListPageSerializer(page_of(AlbumSerializer)):
+    seed = serializers.IntegerField(required=False, help_text="random order only: pass it back for the next page")
 
 
 class SearchResultSerializer(serializers.Serializer):
@@ -135,10 +140,20 @@ class AlbumListQuery(PagingQuery):
     genre = serializers.CharField(max_length=200, required=False,
                                   help_text="genre id (digits), or name in any case")
     year = serializers.IntegerField(min_value=0, max_value=9999, required=False)
+    year_from = serializers.IntegerField(min_value=0, max_value=9999, required=False,
+                                         help_text="albums of this year or later (undated ones left out)")
+    year_to = serializers.IntegerField(min_value=0, max_value=9999, required=False,
+                                       help_text="albums of this year or earlier (undated ones left out)")
     library = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
                                       help_text="library id: albums with a track in it")
-    order = serializers.ChoiceField(choices=list(selectors.ALBUM_ORDERS), default="name",
-                                    help_text="name; year (oldest first, undated last); recent (newest first)")
+    order = serializers.ChoiceField(
+        choices=list(selectors.ALBUM_LIST_ORDERS), default="name",
+        help_text="name; year (oldest first, undated last); recent (newest first); artist (album artist, then year); "
+                  "random (a shuffle fixed by `seed`, which the page returns); your own most_played, recently_played, "
+                  "starred (latest first), top_rated (only the albums you played, starred or rated)")
+    descending = serializers.BooleanField(default=False, help_text="the order reversed (not for random)")
+    seed = serializers.IntegerField(min_value=1, max_value=selectors.RANDOM_PRIME - 1, required=False,
+                                    help_text="random order: the seed of the previous page, to page through one shuffle")
 
     def validate_genre(self, value: str) -> int | str:
         """ASCII digits are an id (past ``MAX_ID``: nobody's), anything else a name."""
@@ -178,14 +193,15 @@ class ArtistDetailView(ApiView):
 
 
 class AlbumListView(ApiView):
-    """Albums, optionally of one album artist, genre (id or name), year or library; ordered by name, year or recent."""
+    """Albums, optionally of one album artist, genre (id or name), year, years or library; in one of
+    `ALBUM_LIST_ORDERS`, some of them the asking user's own (plays, stars, ratings)."""
 
     @extend_schema(operation_id="albums_list", tags=TAG, parameters=[AlbumListQuery],
-                   responses={200: page_of(AlbumSerializer), **errors(400)},
+                   responses={200: AlbumListPageSerializer, **errors(400)},
                    summary="A page of albums, filtered and ordered")
     def get(self, request):
         query = parse(AlbumListQuery, request.query_params)
-        return Response(selectors.album_list(**query))
+        return Response(selectors.album_list(**query, user=request.user))
 
 
 class AlbumDetailView(ApiView):
@@ -203,7 +219,7 @@ class TrackDetailView(ApiView):
     @extend_schema(operation_id="tracks_get", tags=TAG, responses={200: TrackDetailSerializer, **errors(404)},
                    summary="A track with its details (lyrics, MusicBrainz ids, replay gain)")
     def get(self, request, track_id: int):
-        return Response(selectors.track_get(track_id))
+        return Response(selectors.track_get(track_id, with_path=request.user.is_staff))
 
 
 class GenreListView(ApiView):

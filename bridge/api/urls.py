@@ -22,7 +22,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from bridge.files import AUDIO_TYPES
 from common.errors import NotFound
 
-from . import catalogue, covers, libraries, trackers
+from . import catalogue, covers, downloads, libraries, trackers
 from .auth import TokenView
 from .context import ErrorSerializer, errors
 from .schema import SchemaView
@@ -63,6 +63,9 @@ urlpatterns = [
     path("tracks/<id:track_id>/", catalogue.TrackDetailView.as_view(), name="api-track"),
     path("tracks/<id:track_id>/cover", covers.TrackCoverView.as_view(), name="api-track-cover"),
     path("tracks/<id:track_id>/stream", TrackStreamView.as_view(), name="track-stream"),
+    path("tracks/<id:track_id>/download", downloads.TrackDownloadView.as_view(), name="api-track-download"),
+    path("albums/<id:album_id>/download", downloads.AlbumDownloadView.as_view(), name="api-album-download"),
+    path("playlists/<id:playlist_id>/download", downloads.PlaylistDownloadView.as_view(), name="api-playlist-download"),
     path("covers/<id:cover_id>", covers.CoverArtView.as_view(), name="api-cover"),
     path("genres/", catalogue.GenreListView.as_view(), name="api-genres"),
     path("search/", catalogue.SearchView.as_view(), name="api-search"),

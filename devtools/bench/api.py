@@ -12,7 +12,8 @@ PostgreSQL), for PostgreSQL, each on a fresh throwaway database (``devtools.depl
 3. starts a real ``daphne`` server on it (the embedded mode, as ``manage.py serve`` runs)
    and sends the same requests over HTTP/1.1 keep-alive with a token, one at a time;
 
-then prints p50 / p95 for album list, album detail, search and track detail, the ratio
+then prints p50 / p95 for album list (by name; random, a seeded shuffle; by artist,
+descending), album detail, search and track detail, the ratio
 of HTTP to the bare selector and what HTTP adds to it, and the same server's time for a
 request that runs no view and no query (an unknown URL's 404): the fixed cost of daphne,
 the hand-off to a request thread and Django's middleware, which every operation pays.
@@ -36,7 +37,7 @@ from urllib.parse import urlencode
 from devtools import deploy
 from devtools.stats import percentile
 
-OPERATIONS = ("album list", "album detail", "search", "track detail")
+OPERATIONS = ("album list", "albums random", "albums artist", "album detail", "search", "track detail")
 SYLLABLES = ("ka", "lo", "mi", "ra", "ven", "tor", "sil", "an", "dor", "el", "fin", "gar", "hol", "is", "jun",
              "kel", "lum", "mar", "nor", "ost", "pel", "qui", "ros", "sta", "tur", "ul", "vel", "wyn", "xan", "yor",
              "zel", "bri", "cor", "dra", "es", "fal", "gry", "hen", "ith", "jor")
@@ -186,6 +187,11 @@ def plan(info: dict[str, Any], requests: int, seed: int) -> dict[str, list[tuple
     for _ in range(requests + WARMUP):
         offset = rng.randrange(total)
         ops["album list"].append((("album_list", {"offset": offset, "limit": 50}), f"/api/v1/albums/?offset={offset}&limit=50"))
+        shuffle = rng.randint(1, 2**31 - 2)  # a random order's page, deep in its shuffle
+        ops["albums random"].append((("album_list", {"order": "random", "seed": shuffle, "offset": offset, "limit": 50}),
+                                     f"/api/v1/albums/?order=random&seed={shuffle}&offset={offset}&limit=50"))
+        ops["albums artist"].append((("album_list", {"order": "artist", "descending": True, "offset": offset, "limit": 50}),
+                                     f"/api/v1/albums/?order=artist&descending=true&offset={offset}&limit=50"))
         album = rng.randint(*info["albums"])
         ops["album detail"].append((("album_get", album), f"/api/v1/albums/{album}/"))
         query = rng.choice(words)[:rng.randint(3, 5)]

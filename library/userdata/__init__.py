@@ -9,7 +9,9 @@ directly), and returns JSON-safe dicts; failures raise ``NotFound``, ``Forbidden
 shapes of ``library.selectors`` (``_track``, ``_album``, ``_artist``); a user reference is
 ``{id, username}``.
 
-Album rankings (``ratings.album_ids_by_rating``, ``plays.album_ids_by_plays``) return bare
-album ids, a page of them, for the caller to build (Subsonic's getAlbumList types highest,
-frequent and recent).
+Album rankings (``ratings.rated_albums``, ``plays.played_albums``, ``favourites.starred_albums``)
+narrow an album queryset to those the user rated, played or starred and give their order
+(``selectors.album_list``'s personal orders); ``ratings.album_ids_by_rating`` and
+``plays.album_ids_by_plays`` return a page of those ids (Subsonic's getAlbumList types
+highest, frequent and recent).
 """

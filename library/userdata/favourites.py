@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from ..models import Favourite
@@ -50,3 +51,9 @@ def favourite_ids(user, kind: str, ids: Iterable[int]) -> dict[int, str]:
         rows = Favourite.objects.filter(user=user, kind=kind, **{f"{kind}_id__in": chunk})
         result.update((object_id, _iso(when)) for object_id, when in rows.values_list(f"{kind}_id", "starred_at"))
     return result
+
+
+def starred_albums(user, albums: QuerySet) -> tuple[QuerySet, tuple[str, ...]]:
+    """Those of ``albums`` the user starred, and their order: the most recently starred first."""
+    mine = Favourite.objects.filter(user=user, kind="album", album_id=OuterRef("pk")).values("starred_at")[:1]
+    return albums.annotate(starred_at=Subquery(mine)).filter(starred_at__isnull=False), ("-starred_at", "-id")

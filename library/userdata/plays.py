@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from common.bounds import is_tracker_id
@@ -155,19 +155,30 @@ def play_stats(user, track_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     return result
 
 
-def album_ids_by_plays(user, albums: QuerySet, *, order: str, offset: int, size: int) -> list[int]:
-    """Ids of those of ``albums`` the user played, ``size`` of them from ``offset``. ``order``:
-    ``"frequent"`` (submitted plays of the album's tracks, most first, then the latest play,
-    then by id) or ``"recent"`` (the latest play, submitted or not, first, then by id)."""
+def played_albums(user, albums: QuerySet, order: str) -> tuple[QuerySet, tuple[str, ...]]:
+    """Those of ``albums`` the user played, and their order. ``order``: ``"frequent"``
+    (submitted plays of the album's tracks, most first, then the latest of them, then by id)
+    or ``"recent"`` (the latest play, submitted or not, first, then by id)."""
     if order not in ALBUM_PLAY_ORDERS:
         raise InvalidPayload(f"Unknown order {order!r}; use one of: {', '.join(ALBUM_PLAY_ORDERS)}.")
-    offset, size = _window(offset, size)
-    plays = Play.objects.filter(user=user, track__album__in=albums).values("track__album")
+    plays = Play.objects.filter(user=user, track__album=OuterRef("pk"))
     if order == "frequent":
-        ranked = plays.filter(submission=True).annotate(n=Count("id"), last=Max("played_at")).order_by("-n", "-last", "track__album")
-    else:
-        ranked = plays.annotate(last=Max("played_at")).order_by("-last", "track__album")
-    return [row["track__album"] for row in ranked[offset:offset + size]]
+        plays = plays.filter(submission=True)
+    per_album = plays.order_by().values("track__album")
+    last = Subquery(per_album.annotate(last=Max("played_at")).values("last"))
+    played = albums.annotate(last_played=last).filter(last_played__isnull=False)
+    if order == "recent":
+        return played, ("-last_played", "id")
+    count = Subquery(per_album.annotate(n=Count("id")).values("n"), output_field=IntegerField())
+    return played.annotate(play_count=count), ("-play_count", "-last_played", "id")
+
+
+def album_ids_by_plays(user, albums: QuerySet, *, order: str, offset: int, size: int) -> list[int]:
+    """Ids of those of ``albums`` the user played, in ``played_albums`` order: ``size`` of them
+    from ``offset``."""
+    offset, size = _window(offset, size)
+    played, ordering = played_albums(user, albums, order)
+    return list(played.order_by(*ordering).values_list("id", flat=True)[offset:offset + size])
 
 
 def now_playing_list() -> list[dict[str, Any]]:

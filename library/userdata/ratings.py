@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from ..models import Rating
 from .shared import _check_exists, _chunks, _int, _kind, _lookup_ids, _window
@@ -33,9 +33,17 @@ def rating_get_many(user, kind: str, ids: Iterable[int]) -> dict[int, int]:
     return result
 
 
+def rated_albums(user, albums: QuerySet) -> tuple[QuerySet, tuple[str, ...]]:
+    """Those of ``albums`` the user rated, and their order: highest rated first, then the most
+    recently rated, then by id."""
+    mine = Rating.objects.filter(user=user, kind="album", album_id=OuterRef("pk"))
+    rated = albums.annotate(my_rating=Subquery(mine.values("rating")[:1]), rated_at=Subquery(mine.values("updated")[:1]))
+    return rated.filter(my_rating__isnull=False), ("-my_rating", "-rated_at", "id")
+
+
 def album_ids_by_rating(user, albums: QuerySet, *, offset: int, size: int) -> list[int]:
-    """Ids of those of ``albums`` the user rated, highest rated first (then the most recently
-    rated, then by id): ``size`` of them from ``offset``."""
+    """Ids of those of ``albums`` the user rated, in ``rated_albums`` order: ``size`` of them
+    from ``offset``."""
     offset, size = _window(offset, size)
-    rated = Rating.objects.filter(user=user, kind="album", album__in=albums).order_by("-rating", "-updated", "album_id")
-    return list(rated.values_list("album_id", flat=True)[offset:offset + size])
+    rated, ordering = rated_albums(user, albums)
+    return list(rated.order_by(*ordering).values_list("id", flat=True)[offset:offset + size])

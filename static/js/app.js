@@ -8,6 +8,8 @@ import { historyView } from "./history.js";
 import { albumsView, albumView, artistsView, artistView, genresView, searchView, startSearchBox } from "./library.js";
 import { librariesView } from "./libraries.js";
 import * as mediasession from "./mediasession.js";
+import * as keys from "./keys.js";
+import { songsView } from "./songs.js";
 import { partyView } from "./party.js";
 import * as playerbar from "./playerbar.js";
 import { loadPlayerSettings, replayGainControl } from "./playersettings.js";
@@ -26,13 +28,14 @@ const panel = document.getElementById("panel");
 
 const routes = [
   [/^\/?$/, () => albumsView(view, {}), "albums"],
-  [/^\/albums$/, (m, q) => albumsView(view, { order: q.get("order") || "name" }), "albums"],
+  [/^\/albums$/, (m, q) => albumsView(view, { params: q }), "albums"],
+  [/^\/songs$/, (m, q) => songsView(view, { params: q }), "songs"],
   [/^\/artists$/, (m, q) => artistsView(view, { order: q.get("order") || "name" }), "artists"],
   [/^\/artist\/(\d+)$/, (m) => artistView(view, { id: m[1] }), "artists"],
   [/^\/album\/(\d+)$/, (m) => albumView(view, { id: m[1] }), "albums"],
   [/^\/genres$/, () => genresView(view), "genres"],
-  [/^\/genre\/(.+)$/, (m, q) => albumsView(view, { genre: decodeURIComponent(m[1]), order: q.get("order") || "name" }), "genres"],
-  [/^\/search(?:\/(.*))?$/, (m) => searchView(view, { q: decodeURIComponent(m[1] || "") }), "search"],
+  [/^\/genre\/(.+)$/, (m, q) => albumsView(view, { genre: decodeURIComponent(m[1]), params: q }), "genres"],
+  [/^\/search(?:\/(.*))?$/, (m, q) => searchView(view, { q: decodeURIComponent(m[1] || ""), kind: q.get("kind") }), "search"],
   [/^\/playlists$/, () => playlistsView(view), "playlists"],
   [/^\/playlist\/(\d+)$/, (m) => playlistView(view, { id: m[1] }), "playlists"],
   [/^\/favourites$/, () => favouritesView(view), "favourites"],
@@ -46,6 +49,8 @@ const routes = [
 
 let cleanup = null;
 let lastPath = null;
+let lastQuery = "";
+let routedBefore = false;
 
 function notFound() {
   clear(view, h("p.empty", "Nothing here. ", h("a", { href: "#/albums" }, "Back to albums")));
@@ -61,7 +66,7 @@ function devicesPage() {
 async function route() {
   const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(query);
-  const samePage = path.startsWith("/search") && lastPath?.startsWith("/search");
+  const samePage = path.startsWith("/search") && lastPath?.startsWith("/search") && !query && !lastQuery;
   if (typeof cleanup === "function") cleanup();
   cleanup = null;
   if (!samePage) {
@@ -70,6 +75,7 @@ async function route() {
     window.scrollTo(0, 0);
   }
   lastPath = path;
+  lastQuery = query;
   document.body.classList.remove("nav-open");
   for (const [pattern, render, nav] of routes) {
     const match = path.match(pattern);
@@ -79,6 +85,8 @@ async function route() {
       const result = await render(match, params);
       if (lastPath === path) cleanup = result;
       else if (typeof result === "function") result();
+      if (!samePage && lastPath === path && routedBefore) keys.focusHeading(view); // not on the first page: the skip link comes first
+      routedBefore = true;
     } catch (err) {
       fail(err);
     }
@@ -147,6 +155,7 @@ function start() {
     }
   });
   startSearchBox();
+  keys.start({ closePanel: () => panelKind && togglePanel(panelKind) });
   scans.start();
   engine.start();
   plays.start();

@@ -8,7 +8,7 @@ import { session, act, onChange, renameDevice, setRemote, setParty } from "./ses
 import * as trackers from "./trackers.js";
 import { QUALITIES } from "./playable.js";
 import { track as loadTrack, known } from "./tracks.js";
-import { button, clear, fail, fmtTime, h, toast } from "./ui.js";
+import { askText, button, clear, fail, fmtTime, h, toast } from "./ui.js";
 
 const RELIST_MS = 15000; // devices registered elsewhere show up on the next listing
 
@@ -155,6 +155,6 @@ export function devicesComponent(container, { compact = false } = {}) {
 }
 
 export async function promptDeviceRename() {
-  const name = prompt("Name this device", session.deviceName || "");
-  if (name && name.trim()) await renameDevice(name).catch(fail);
+  const name = await askText("Rename this device", { label: "Name this device", value: session.deviceName || "", maxlength: 100, ok: "Rename" });
+  if (name) await renameDevice(name).catch(fail);
 }

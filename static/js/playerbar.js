@@ -7,6 +7,7 @@ import { livePosition } from "./clock.js";
 import { session, targetId, act, onChange, setRemote } from "./session.js";
 import * as trackers from "./trackers.js";
 import { track as loadTrack, known } from "./tracks.js";
+import { showLyrics } from "./trackmenu.js";
 import { clear, cover, fail, fmtTime, h } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -157,14 +158,25 @@ export function volumeBy(step) {
   act("player.volume.set", { volume: Math.max(0, Math.min(100, vol + step)) }, volumeTracker()).catch(fail);
 }
 
+let spaceTaken = false;
+let clickedControl = null; // the control the pointer last pressed (it keeps focus, but was not reached by keyboard)
+
 function onKey(e) {
   const tag = e.target?.tagName;
   if (e.ctrlKey || e.metaKey || e.altKey || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.target?.isContentEditable) return;
   if (e.key === " " || e.code === "Space") {
-    if (tag === "BUTTON" || tag === "A") return; // let them activate
+    // A control reached by the keyboard (focus-visible) takes Space; one last clicked with the
+    // mouse keeps focus but must not be pressed again: Space is play/pause then.
+    const control = e.target?.closest?.("button, a, [role=button], summary");
+    if (control && (control !== clickedControl || control.closest("dialog, .pl-menu"))) return;
     e.preventDefault();
+    spaceTaken = true; // its keyup would still press the button: see start()
     togglePlay();
-  } else if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+    return;
+  }
+  // The arrows scroll the page, unless the player has focus.
+  if (!e.target?.closest?.("#playerbar")) return;
+  if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
     e.preventDefault();
     const forward = e.key === "ArrowRight";
     if (e.shiftKey) act(forward ? "player.playback.next" : "player.playback.previous").catch(fail);
@@ -177,6 +189,10 @@ function onKey(e) {
 
 export function start() {
   el.play.addEventListener("click", togglePlay);
+  document.getElementById("pb-lyrics")?.addEventListener("click", () => {
+    const id = currentTrackId(state());
+    if (id !== null) showLyrics(id).catch(fail);
+  });
   el.prev.addEventListener("click", () => act("player.playback.previous").catch(fail));
   el.next.addEventListener("click", () => act("player.playback.next").catch(fail));
   el.shuffle.addEventListener("click", () => act("player.mode.set", { shuffle: !state()?.shuffle }).catch(fail));
@@ -194,7 +210,15 @@ export function start() {
     volumeDragging = false;
     act("player.volume.set", { volume: Number(el.volume.value) }, volumeTracker()).catch(fail);
   });
+  document.addEventListener("pointerdown", (e) => (clickedControl = e.target?.closest?.("button, a, [role=button], summary") || null), true);
+  document.addEventListener("keydown", (e) => e.key === "Tab" && (clickedControl = null), true);
   document.addEventListener("keydown", onKey);
+  document.addEventListener("keyup", (e) => {
+    if ((e.key === " " || e.code === "Space") && spaceTaken) {
+      spaceTaken = false;
+      e.preventDefault();
+    }
+  });
   onChange(follow);
   // The volume shown may belong to this device while the bar shows a party.
   let ownId = null;

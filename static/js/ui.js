@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the views.
 
-/** h("div.card#x", {onclick, dataset: {...}, ...attrs}, ...children) -> element. */
+/** h("div#x.card", {onclick, dataset: {...}, ...attrs}, ...children) -> element. */
 export function h(tag, attrs, ...children) {
   const [, name = "div", id, classes] = tag.match(/^([a-z0-9-]*)(?:#([\w-]+))?((?:\.[\w-]+)*)$/i) || [];
   const el = document.createElement(name || "div");
@@ -99,4 +99,82 @@ export function button(label, fn, { cls = "btn", title, ...attrs } = {}) {
 
 export function spinner() {
   return h("div.loading", h("span.spin"), "Loading…");
+}
+
+// -- dialogs (the app's own: no native prompt/confirm/alert) -------------------------------------------
+
+/**
+ * A modal <dialog> with `title`, `body` (nodes) and `actions` ([{label, value, kind}]): resolves
+ * with the value of the action pressed, or null when closed (Escape, ✕, outside). `onOpen(dialog)`
+ * may focus a field; `collect()` (when given) makes the value of a "submit" action.
+ */
+export function dialog({ title, body = [], actions = [{ label: "Close", value: null }], collect = null, id = null, wide = false }) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const form = h("form.dlg-form", { method: "dialog" });
+    const box = h("dialog.dlg", { id, class: wide ? "wide" : null, "aria-labelledby": "dlg-title" },
+      form);
+    const close = h("button.icon-btn.small.dlg-close", { type: "button", "aria-label": "Close", onclick: () => box.close("") }, "✕");
+    const buttons = actions.map((a, i) => h(`button.btn.${a.kind || (i === actions.length - 1 ? "primary" : "ghost")}`,
+      { type: a.submit ? "submit" : "button", value: String(i), dataset: { action: a.name || String(i) },
+        onclick: a.submit ? null : () => finish(a.value) }, a.label));
+    append(form, [h("div.dlg-head", h("h2#dlg-title", title), close), h("div.dlg-body", body), h("div.dlg-actions", buttons)]);
+    let done = false;
+    const finish = (value) => {
+      if (done) return;
+      done = true;
+      resolve(value);
+      if (box.open) box.close();
+    };
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const action = actions.find((a) => a.submit);
+      finish(collect ? collect() : action?.value ?? true);
+    });
+    box.addEventListener("close", () => {
+      finish(null);
+      box.remove();
+      if (opener && document.contains(opener)) opener.focus();
+    });
+    box.addEventListener("click", (e) => {
+      if (e.target === box) box.close(""); // a click on the backdrop
+    });
+    document.body.append(box);
+    box.showModal();
+    (box.querySelector("[autofocus]") || box.querySelector("input, textarea, select") || buttons[buttons.length - 1])?.focus();
+  });
+}
+
+/** Ask for one line of text: resolves with the trimmed text, or null. */
+export function askText(title, { label = title, value = "", placeholder = "", maxlength = 500, ok = "OK" } = {}) {
+  const input = h("input.dlg-input", { type: "text", value, placeholder, maxlength: String(maxlength), "aria-label": label, required: true });
+  return dialog({
+    title,
+    body: [h("label.dlg-label", label, input)],
+    actions: [{ label: "Cancel", value: null }, { label: ok, submit: true, name: "ok" }],
+    collect: () => input.value.trim() || null,
+  });
+}
+
+/** Ask yes or no: resolves true only when `ok` was pressed. */
+export async function confirmDialog(title, message, { ok = "OK", danger = false } = {}) {
+  const answer = await dialog({
+    title,
+    body: [h("p", message)],
+    actions: [{ label: "Cancel", value: false }, { label: ok, value: true, kind: danger ? "danger" : "primary", name: "ok" }],
+  });
+  return answer === true;
+}
+
+// -- screen readers -------------------------------------------------------------------------------------
+
+/** Say `text` through the polite live region (track changes, results). */
+export function announce(text) {
+  let region = document.getElementById("announcer");
+  if (!region) {
+    region = h("div#announcer.sr-only", { "aria-live": "polite", "aria-atomic": "true" });
+    document.body.append(region);
+  }
+  region.textContent = "";
+  setTimeout(() => (region.textContent = text), 50);
 }

@@ -3,8 +3,9 @@
 
 import { bus } from "./bus.js";
 import { act } from "./session.js";
+import { download, tapToPlay, trackMenuButton } from "./trackmenu.js";
 import { prime } from "./tracks.js";
-import { button, clear, fail, fmtDuration, fmtTime, h, plural, spinner, toast } from "./ui.js";
+import { askText, button, clear, confirmDialog, dialog, fail, fmtDuration, fmtTime, h, plural, spinner, toast } from "./ui.js";
 
 // -- favourites -------------------------------------------------------------------------------------
 
@@ -107,9 +108,10 @@ export async function addToPlaylistMenu(trackIds, anchor) {
     toast(`Added ${plural(trackIds.length, "track")} to ${playlist.name}`);
   };
   const create = async () => {
-    const name = prompt("Name of the new playlist");
-    if (!name || !name.trim()) return;
-    const playlist = await bus.request("playlist.create", { name: name.trim().slice(0, 500), tracks: trackIds });
+    closeMenu();
+    const name = await askText("New playlist", { label: "Name of the new playlist", ok: "Create" });
+    if (!name) return;
+    const playlist = await bus.request("playlist.create", { name: name.slice(0, 500), tracks: trackIds });
     closeMenu();
     toast(`Created ${playlist.name} with ${plural(trackIds.length, "track")}`);
   };
@@ -139,8 +141,8 @@ function bootUsername() {
 
 // -- track rows (a local copy of the library's look, with extra actions) ------------------------------
 
-function row(t, i, { onPlay, extra = [] }) {
-  return h("div.track-row",
+function row(t, i, { onPlay, extra = [], menu = [] }) {
+  const el = h("div.track-row",
     { dataset: { track: t.id, index: i }, role: "row", ondblclick: onPlay },
     h("span.tr-num.muted", i + 1),
     h("button.tr-play", { type: "button", "aria-label": `Play ${t.title}`, onclick: onPlay }, "▶"),
@@ -148,7 +150,10 @@ function row(t, i, { onPlay, extra = [] }) {
     t.album ? h("a.tr-album.muted", { href: `#/album/${t.album.id}` }, t.album.title) : h("span.tr-album"),
     h("span.tr-fav", starButton("track", t.id, t.title)),
     h("span.tr-dur.muted", fmtTime(t.duration_ms)),
-    h("span.tr-actions", extra));
+    h("span.tr-actions", extra),
+    h("span.tr-menu", trackMenuButton(t, { extra: menu })));
+  tapToPlay(el, onPlay);
+  return el;
 }
 
 function playTracks(ids, index = 0) {
@@ -200,6 +205,11 @@ export async function playlistView(view, { id }) {
     const n = ids.length;
     const rows = playlist.tracks.map((t, i) => row(t, i, {
       onPlay: () => playTracks(ids, i).catch(fail),
+      menu: mine ? [
+        i > 0 ? ["Move up", () => move(i, i - 1), "up"] : null,
+        i < n - 1 ? ["Move down", () => move(i, i + 1), "down"] : null,
+        ["Remove from playlist", () => remove(i), "remove"],
+      ] : [],
       extra: mine ? [
         button("↑", () => move(i, i - 1), { cls: "btn tiny ghost pl-up", title: "Move up", "aria-label": "Move up", disabled: i === 0 }),
         button("↓", () => move(i, i + 1), { cls: "btn tiny ghost pl-down", title: "Move down", "aria-label": "Move down", disabled: i === n - 1 }),
@@ -233,7 +243,10 @@ export async function playlistView(view, { id }) {
           h("p.muted", `${plural(n, "track")} · ${fmtDuration(playlist.duration_ms)}`, mine ? "" : ` · by ${playlist.owner?.username}`)),
         h("div.actions",
           n ? button("▶ Play", () => playTracks(ids), { cls: "btn primary", id: "playlist-play" }) : null,
+          n ? button("⤓ Download", () => download("playlist", id), { cls: "btn", id: "playlist-download", title: "Download the playlist (zip)" }) : null,
+          mine ? button("Edit", edit, { cls: "btn", id: "playlist-edit" }) : null,
           mine ? button("Delete", del, { cls: "btn danger", id: "playlist-delete" }) : null)),
+      playlist.comment ? h("p.muted.pl-comment", playlist.comment) : null,
       n ? h("div.track-list.pl-tracks", { role: "table", "aria-label": "Playlist tracks" }, rows)
         : h("p.empty.muted", "This playlist is empty. Add tracks with ≣+ on any track row."));
   };
@@ -246,14 +259,47 @@ export async function playlistView(view, { id }) {
     await bus.request("playlist.remove", { playlist: id, indexes: [index] });
     await render();
   };
+  const edit = async () => {
+    const changes = await editPlaylistDialog(playlist);
+    if (!changes) return;
+    await bus.request("playlist.update", { playlist: id, ...changes });
+    toast("Playlist saved");
+    await render();
+  };
   const del = async () => {
-    if (!confirm(`Delete the playlist “${playlist.name}”?`)) return;
+    if (!(await confirmDialog("Delete playlist", `Delete the playlist “${playlist.name}”? This cannot be undone.`, { ok: "Delete", danger: true }))) return;
     await bus.request("playlist.delete", { playlist: id });
     toast(`Deleted ${playlist.name}`);
     location.hash = "#/playlists";
   };
   clear(view, spinner());
   await render().catch((err) => clear(view, h("p.empty", err.code === "not_found" ? "No such playlist." : err.message)));
+}
+
+/** Name, description and sharing of a playlist: resolves with the changed fields, or null. */
+function editPlaylistDialog(playlist) {
+  const name = h("input#pl-edit-name", { type: "text", value: playlist.name, maxlength: "500", required: true });
+  const comment = h("textarea#pl-edit-comment", { maxlength: "5000", rows: "3" });
+  comment.value = playlist.comment || "";
+  const shared = h("input#pl-edit-public", { type: "checkbox", checked: !!playlist.public });
+  return dialog({
+    title: "Edit playlist",
+    id: "playlist-dialog",
+    body: [
+      h("label.dlg-label", "Name", name),
+      h("label.dlg-label", "Description", comment),
+      h("label.switch", shared, "Public: other users can see and play it"),
+    ],
+    actions: [{ label: "Cancel", value: null }, { label: "Save", submit: true, name: "save" }],
+    collect: () => {
+      const changes = {};
+      const newName = name.value.trim();
+      if (newName && newName !== playlist.name) changes.name = newName;
+      if (comment.value !== (playlist.comment || "")) changes.comment = comment.value;
+      if (shared.checked !== !!playlist.public) changes.public = shared.checked;
+      return changes;
+    },
+  });
 }
 
 export async function favouritesView(view) {
@@ -351,7 +397,7 @@ export async function subsonicView(view) {
         h("dt", "Password"), h("dd", h("span#subsonic-password-box", { dataset: { password: c.password || "" } }, pw), showBtn, copyBtn)),
       h("div.actions",
         button(c.password ? "Regenerate password" : "Create password", async () => {
-          if (c.password && !confirm("Make a new password? Apps using the old one will stop working.")) return;
+          if (c.password && !(await confirmDialog("New password", "Make a new password? Apps using the old one will stop working.", { ok: "Make a new one", danger: true }))) return;
           const fresh = await credentials("POST");
           shown = true;
           render(fresh);

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ACTIONS = [
     "library.artist.list", "library.artist.get", "library.album.list", "library.album.get",
-    "library.track.get", "library.genre.list", "library.search.query",
+    "library.track.get", "library.track.list", "library.track.lyrics", "library.genre.list", "library.search.query",
 ]
 
 
@@ -151,3 +151,56 @@ async def test_legacy_names(client, cat):
     assert ok(await client.request("artist:get", {"artist": cat["sigur"]}))["name"] == "Sigur Rós"
     result = ok(await client.request("search:query", {"query": "sigur ros"}))
     assert [a["name"] for a in result["artists"]["items"]] == ["Sigur Rós"]
+
+
+# -- browsing at scale: personal album orders, the songs table, track info, ratings, lyrics ------------
+
+
+async def test_album_list_personal_orders_follow_the_asking_user(client, cat, alice, make_user, ws_client):
+    ok(await client.request("rating.set", {"kind": "album", "id": cat["takk"], "rating": 4}))
+    ok(await client.request("favourite.set", {"kind": "album", "id": cat["post"]}))
+    rated = ok(await client.request("library.album.list", {"order": "top_rated"}))
+    assert [a["title"] for a in rated["items"]] == ["Takk..."] and rated["total"] == 1
+    starred = ok(await client.request("library.album.list", {"order": "starred", "year_from": 1990, "year_to": 2000}))
+    assert [a["title"] for a in starred["items"]] == ["Post"]
+    bob = await ws_client(await database_sync_to_async(make_user)("bob"))
+    assert ok(await bob.request("library.album.list", {"order": "top_rated"}))["total"] == 0
+    shuffled = ok(await client.request("library.album.list", {"order": "random", "limit": 2}))
+    rest = ok(await client.request("library.album.list", {"order": "random", "offset": 2, "seed": shuffled["seed"]}))
+    assert sorted(a["title"] for a in shuffled["items"] + rest["items"]) == ["Debut", "Post", "Takk..."]
+
+
+async def test_track_list_orders_filters_and_pages(client, cat):
+    async def titles(payload):
+        return [t["title"] for t in ok(await client.request("library.track.list", payload))["items"]]
+
+    assert await titles({}) == ["Human Behaviour", "Crying", "Army of Me", "Hoppípolla"]
+    assert await titles({"order": "title"}) == ["Army of Me", "Crying", "Hoppípolla", "Human Behaviour"]
+    assert await titles({"order": "title", "descending": True, "limit": 2}) == ["Human Behaviour", "Hoppípolla"]
+    page = ok(await client.request("library.track.list", {"order": "title", "offset": 3, "limit": 2}))
+    assert (page["total"], [t["title"] for t in page["items"]]) == (4, ["Human Behaviour"])
+    assert error(await client.request("library.track.list", {"order": "size"})) == "invalid_payload"
+
+
+async def test_a_tracks_path_is_for_staff_only(client, cat, make_user, ws_client):
+    assert "path" not in ok(await client.request("library.track.get", {"track": cat["army"]}))
+    staff = await ws_client(await database_sync_to_async(make_user)("root", staff=True))
+    track = ok(await staff.request("library.track.get", {"track": cat["army"]}))
+    assert track["path"].startswith("/srv/music/main") and track["path"].endswith("Army of Me.mp3")
+
+
+async def test_ratings_are_read_back_for_the_asker_only(client, cat, make_user, ws_client):
+    ok(await client.request("rating.set", {"kind": "track", "id": cat["army"], "rating": 5}))
+    assert ok(await client.request("rating.get", {"kind": "track", "ids": [cat["army"], 999]})) == [{"id": cat["army"], "rating": 5}]
+    bob = await ws_client(await database_sync_to_async(make_user)("bob"))
+    assert ok(await bob.request("rating.get", {"kind": "track", "ids": [cat["army"]]})) == []
+
+
+async def test_lyrics_synced_and_plain(client, cat):
+    from library.models import Track
+
+    await database_sync_to_async(Track.objects.filter(pk=cat["army"]).update)(lyrics="[00:01.50]first\n[00:00.20]intro\n")
+    lyrics = ok(await client.request("library.track.lyrics", {"track": cat["army"]}))
+    assert lyrics == {"track": cat["army"], "synced": True, "lines": [{"start": 200, "value": "intro"}, {"start": 1500, "value": "first"}]}
+    await database_sync_to_async(Track.objects.filter(pk=cat["army"]).update)(lyrics="one\ntwo\n")
+    assert ok(await client.request("library.track.lyrics", {"track": cat["army"]}))["lines"] == [{"value": "one"}, {"value": "two"}]

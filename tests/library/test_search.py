@@ -262,6 +262,32 @@ with connection.cursor() as cursor:
     out["plan"] = " ".join(row[0] for row in cursor.fetchall())
     cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s ORDER BY 1", ["%search_fts"])
     out["indexes"] = [row[0] for row in cursor.fetchall()]
+# Letters with no decomposition, and the album orders (personal ones, random) on PostgreSQL.
+from django.contrib.auth import get_user_model
+from library.userdata import favourites, plays, ratings
+city = f.artist("Łódź Ensemble")
+out["lodz"] = artists("lodz")
+nights = f.album("Nights", city, year=1961)
+days = f.album("Days", city, year=1970)
+from library.models import Library
+shown = Library.objects.filter(enabled=True).first()
+f.track("Night 1", nights, number=1, lib=shown)
+day = f.track("Day 1", days, number=1, lib=shown)
+user = get_user_model().objects.create_user("pg-alice", password="pw-long-enough")
+plays.play_record(user, day.pk)
+ratings.rating_set(user, "album", nights.pk, 5)
+favourites.favourite_set(user, "album", days.pk, True)
+def album_titles(order, **kw):
+    return [a["title"] for a in selectors.album_list(order=order, user=user, **kw)["items"]]
+shuffle = selectors.album_list(order="random", limit=2)
+rest = selectors.album_list(order="random", offset=2, seed=shuffle["seed"])
+out["album_orders"] = {
+    "most_played": album_titles("most_played"), "recently_played": album_titles("recently_played"),
+    "top_rated": album_titles("top_rated"), "starred": album_titles("starred"),
+    "year_desc": album_titles("year", descending=True, year_to=1970),
+    "random": sorted(a["title"] for a in shuffle["items"] + rest["items"]),
+    "all": sorted(a["title"] for a in selectors.album_list()["items"]),
+}
 print("RESULT=" + json.dumps(out))
 """
 
@@ -282,6 +308,14 @@ def pg(tmp_path_factory):
 
 
 class TestPostgres:
+    def test_letters_without_decomposition_and_album_orders(self, pg):
+        assert pg["lodz"]["names"] == ["Łódź Ensemble"]
+        orders = pg["album_orders"]
+        assert orders["most_played"] == orders["recently_played"] == orders["starred"] == ["Days"]
+        assert orders["top_rated"] == ["Nights"]
+        assert orders["year_desc"] == ["Days", "Nights"]
+        assert orders["random"] == orders["all"]
+
     def test_full_text_indexes_exist_and_are_used(self, pg):
         assert pg["indexes"] == ["library_album_search_fts", "library_artist_search_fts", "library_track_search_fts"]
         assert "library_artist_search_fts" in pg["plan"]
@@ -321,3 +355,36 @@ class TestPostgres:
     def test_a_disabled_librarys_tracks_and_albums_are_not_found(self, pg):
         expected = {"tracks": ["Jóga"], "albums": ["Homogenic"], "totals": [1, 1]}
         assert pg["hidden"] == {"ranked": expected, "broad": expected}
+
+
+class TestLettersWithoutDecomposition:
+    """Ł, Ø, Đ, Æ, Þ... have no accent to strip: ``fold`` maps them, so "lodz" finds "Łódź"."""
+
+    @pytest.fixture
+    def polish(self, db):
+        f.library()
+        city = f.artist("Łódź Ensemble")
+        f.track("Øresund Đorđe", f.album("Þórsmörk Æther", city), number=1)
+
+    @pytest.mark.parametrize("query", ["lodz", "Łódź", "LODZ ens", "łodz"])
+    def test_plain_letters_find_them(self, polish, query):
+        assert names("artist", query) == ["Łódź Ensemble"]
+
+    @pytest.mark.parametrize("query", ["oresund", "dorde", "oresund lodz", "ØRESUND"])
+    def test_tracks_by_title_artist_and_album(self, polish, query):
+        assert names("track", query) == ["Øresund Đorđe"]
+
+    def test_the_data_migration_refolds_keys_made_by_the_old_fold(self, polish):
+        import importlib
+
+        from django.apps import apps as django_apps
+
+        old = {"Łódź Ensemble": "łodz ensemble"}  # what the fold before this change stored
+        Artist.objects.filter(name="Łódź Ensemble").update(search_key=old["Łódź Ensemble"], sort_name="łodz ensemble")
+        Track.objects.update(search_key="øresund đorđe łodz ensemble þorsmork æther")
+        assert names("artist", "lodz") == [] and names("track", "oresund") == []
+        migration = importlib.import_module("library.migrations.0007_refold_search_keys")
+        migration.refold(django_apps, None)
+        assert names("artist", "lodz") == ["Łódź Ensemble"]
+        assert Artist.objects.get(name="Łódź Ensemble").sort_name == "lodz ensemble"
+        assert names("track", "oresund thorsmork") == ["Øresund Đorđe"]

@@ -349,7 +349,7 @@ def test_lyrics(catalogue, alice):
 
 
 def test_synced_lyrics_are_parsed_from_lrc():
-    from bridge.subsonic.methods.media import parse_lyrics
+    from library.lyrics import parse_lyrics
 
     synced, lines = parse_lyrics("[ar:Someone]\n[offset:100]\n[00:01.50]first\n[00:00.20][00:03.00]chorus\n")
     assert synced is True

@@ -142,6 +142,11 @@ def test_keyboard_space_and_arrows(pages):
     page.keyboard.press("Space")
     wait_audio(page, "!a.paused")
     before = audio_state(page)["time"]
+    page.keyboard.press("ArrowRight")  # the page has focus: the arrows scroll it, the track goes on
+    page.wait_for_timeout(300)
+    assert audio_state(page)["time"] < before + 5
+    page.locator("#pb-title").click()  # the player has focus: the arrows seek and set the volume
+    before = audio_state(page)["time"]
     page.keyboard.press("ArrowRight")
     wait_audio(page, f"a.currentTime > {before + 8}")
     page.keyboard.press("ArrowDown")

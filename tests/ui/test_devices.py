@@ -97,8 +97,9 @@ def test_rename_this_device_keeps_its_queue_and_the_name(pages):
     page.click("#album-play")
     wait_audio(page, "!a.paused && a.currentTime > 1")
     new_name = f"Study {time.monotonic_ns() % 10**6}"
-    page.once("dialog", lambda dialog: dialog.accept(new_name))
     page.click("#device-name")
+    page.fill("dialog.dlg input", new_name)  # the app's own dialog
+    page.click("dialog.dlg [data-action=ok]")
     page.wait_for_function(f"() => document.getElementById('device-name').textContent === {new_name!r}")
     assert page.evaluate("() => localStorage.getItem('deviceName')") == new_name
     # The music carries on under the new name.

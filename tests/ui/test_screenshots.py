@@ -61,11 +61,32 @@ def test_screenshots(pages, server):
     page.wait_for_selector(".device-card[data-device='Phone']")
     shoot(page, "devices")
 
+    page.click("a[data-nav=songs]")
+    page.wait_for_selector(".songs-body .songs-row:nth-child(20)")
+    rows = page.locator(".songs-body .songs-row")
+    rows.nth(2).locator(".sg-title").click()
+    rows.nth(5).locator(".sg-title").click(modifiers=["Shift"])
+    page.wait_for_selector("#songs-selected")
+    shoot(page, "songs")
+
+    page.fill("#search", "the")
+    page.wait_for_selector(".search-tracks .track-row")
+    page.wait_for_selector(".search-albums .album-card img")
+    page.evaluate("() => document.activeElement.blur()")
+    shoot(page, "search")
+
     page.set_viewport_size({"width": 390, "height": 780})
     page.click("#nav-open")
     page.click("a[data-nav=albums]")
     page.wait_for_selector(".album-card img")
     shoot(page, "phone")
+    page.goto(page.url.split("#")[0] + "#/search/river%20of%20the%20thunder")
+    page.click(".search-albums .album-card[title='River of the Thunder']")
+    page.wait_for_selector("#album-play")
+    page.locator(".track-row").nth(1).locator(".tr-more").click()
+    page.wait_for_selector(".track-menu")
+    shoot(page, "phone-track-menu")
+    page.keyboard.press("Escape")
     page.set_viewport_size({"width": 1280, "height": 800})
 
     page.click("#pb-play")  # quiet for the scan

@@ -17,16 +17,20 @@ def open_album(page, title: str) -> None:
     page.wait_for_selector("#album-play")
 
 
-def accept_dialogs(page, answer: str | None = None) -> None:
-    """Accept confirm() and answer prompt() with ``answer``."""
-    page.on("dialog", lambda dialog: dialog.accept(answer) if dialog.type == "prompt" else dialog.accept())
+def answer_app_dialog(page, text: str | None = None) -> None:
+    """Answer the app's own dialog (a <dialog>: no native prompt or confirm is left): type
+    ``text`` when it asks for one, then press its main button."""
+    page.wait_for_selector("dialog.dlg[open]")
+    if text is not None:
+        page.fill("dialog.dlg input", text)
+    page.click("dialog.dlg .dlg-actions button:last-child")
+    page.wait_for_selector("dialog.dlg", state="detached")
 
 
 def test_playlists_create_add_reorder_remove_delete(pages):
     page = pages.open("carol")
     name = f"Road trip {time.monotonic_ns() % 10**6}"
     other = f"Night drive {time.monotonic_ns() % 10**6}"
-    accept_dialogs(page, other)
     assert page.locator(".nav-soon").count() == 0
     # Create one from the playlists view: it opens, empty.
     page.click("a[data-nav=playlists]")
@@ -48,6 +52,7 @@ def test_playlists_create_add_reorder_remove_delete(pages):
     row.hover()
     row.locator(".tr-addpl").click()
     page.click(".pl-menu .pl-menu-new")
+    answer_app_dialog(page, other)
     page.wait_for_selector(f".toast:has-text('Created {other}')")
     # The playlist view lists both; open the first.
     page.click("a[data-nav=playlists]")
@@ -73,6 +78,7 @@ def test_playlists_create_add_reorder_remove_delete(pages):
     assert titles() == ["Hour 3"]
     # Delete it: back to the list, without it.
     page.click("#playlist-delete")
+    answer_app_dialog(page)
     page.wait_for_url("**/#/playlists")
     page.wait_for_selector(f".pl-row:has-text('{other}')")
     assert page.locator(".pl-row", has_text=name).count() == 0
@@ -108,7 +114,6 @@ def test_star_a_track_and_an_album_and_see_them_in_favourites(pages):
 
 def test_subsonic_panel_shows_and_regenerates_the_password(pages, server):
     page = pages.open("carol")
-    accept_dialogs(page)
     page.click("a[data-nav=subsonic]")
     page.wait_for_selector("#subsonic-panel")
     assert page.text_content("#subsonic-username") == "carol"
@@ -119,6 +124,7 @@ def test_subsonic_panel_shows_and_regenerates_the_password(pages, server):
         page.wait_for_function(f"() => document.querySelector('{box}').dataset.password")
     first = page.get_attribute(box, "data-password")
     page.click("#subsonic-regenerate")
+    answer_app_dialog(page)  # "make a new password?"
     page.wait_for_function(f"() => (p => p && p !== {json.dumps(first)})(document.querySelector('{box}').dataset.password)")
     second = page.get_attribute(box, "data-password")
     assert page.text_content("#subsonic-password") == second  # shown after regenerating
