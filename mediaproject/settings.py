@@ -343,6 +343,9 @@ WS_DIRECT_WRITES = env_bool("WS_DIRECT_WRITES", True)
 # connection's presence expires, and seconds between a bridge's refreshes (``bridge.presence``).
 PRESENCE_TTL = env_number("PRESENCE_TTL", 60.0, minimum=2.0)
 PRESENCE_REFRESH = env_number("PRESENCE_REFRESH", PRESENCE_TTL / 3, minimum=0.5)
+# DEVICE_EXPIRY_DAYS: a device player nobody registered or used for this many days is
+# deleted by the orchestrator's hourly upkeep (``orchestrator.tasks.upkeep``).
+DEVICE_EXPIRY_DAYS = env_number("DEVICE_EXPIRY_DAYS", 30, cast=int, minimum=1)
 
 # TRACKER_LOG_TAIL: in the embedded mode the bridge polls the tracker log for changes
 # committed by other processes (the orchestrator) and delivers them; on by default.
