@@ -2,7 +2,7 @@
 // panels (queue, devices), the connection indicator and the phone menu.
 
 import { bus } from "./bus.js";
-import { devicesComponent, promptDeviceRename } from "./devices.js";
+import { devicesComponent } from "./devices.js";
 import * as engine from "./engine.js";
 import { albumsView, albumView, artistsView, artistView, genresView, searchView, startSearchBox } from "./library.js";
 import { librariesView } from "./libraries.js";
@@ -10,7 +10,7 @@ import { partyView } from "./party.js";
 import * as playerbar from "./playerbar.js";
 import { queueComponent } from "./queue.js";
 import * as scans from "./scans.js";
-import { session, register, restoreParty, onChange } from "./session.js";
+import { session, register, restoreParty, onChange, startAfresh } from "./session.js";
 import { clear, fail, h, toast } from "./ui.js";
 import { favouritesView, loadFavourites, playlistsView, playlistView, subsonicView } from "./userdata.js";
 
@@ -32,7 +32,7 @@ const routes = [
   [/^\/playlist\/(\d+)$/, (m) => playlistView(view, { id: m[1] }), "playlists"],
   [/^\/favourites$/, () => favouritesView(view), "favourites"],
   [/^\/subsonic$/, () => subsonicView(view), "subsonic"],
-  [/^\/devices$/, () => devicesPage(), "devices"],
+  [/^\/devices$/, (m, q) => devicesPage({ renameThis: q.has("rename") }), "devices"],
   [/^\/party(?:\/([\w-]+))?$/, (m) => partyView(view, { id: m[1] || null }), "party"],
   [/^\/libraries$/, () => (session.user.is_staff ? librariesView(view) : notFound()), "libraries"],
 ];
@@ -44,11 +44,11 @@ function notFound() {
   clear(view, h("p.empty", "Nothing here. ", h("a", { href: "#/albums" }, "Back to albums")));
 }
 
-function devicesPage() {
+function devicesPage({ renameThis = false } = {}) {
   clear(view, h("div.view-head", h("h1", "Devices")), h("p.muted", "Everything you play follows you: control another device from here, or move the music between devices."));
   const box = h("div");
   view.append(box);
-  return devicesComponent(box);
+  return devicesComponent(box, { renameThis });
 }
 
 async function route() {
@@ -128,7 +128,12 @@ function start() {
   onChange(() => {
     document.getElementById("device-name").textContent = session.deviceName || "…";
   });
-  document.getElementById("device-name").addEventListener("click", () => promptDeviceRename());
+  document.getElementById("device-name").addEventListener("click", () => {
+    location.hash = "#/devices?rename";
+  });
+  bus.on("player.device.forgotten", (p) => {
+    startAfresh(p.tracker).then((fresh) => fresh && toast("This device was forgotten; it starts afresh as a new device.", "info", 8000), fail);
+  });
   document.getElementById("pb-queue").addEventListener("click", () => togglePanel("queue"));
   document.getElementById("pb-devices").addEventListener("click", () => togglePanel("devices"));
   document.getElementById("nav-open").addEventListener("click", () => document.body.classList.add("nav-open"));

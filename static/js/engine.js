@@ -6,7 +6,7 @@
 // of one party advance it once).
 
 import { livePosition } from "./clock.js";
-import { session, audioSourceId, act, onChange } from "./session.js";
+import { session, audioSourceId, act, onChange, onOutputChange } from "./session.js";
 import * as trackers from "./trackers.js";
 import { streamUrl } from "./tracks.js";
 
@@ -25,6 +25,11 @@ function sourceState() {
 
 /** Make the element match the state. Called on every change and twice a second. */
 export function sync() {
+  if (!session.ownsOutput) {
+    // Another tab of this browser plays this device's audio; this one is a remote.
+    if (!audio.paused) audio.pause();
+    return;
+  }
   const state = sourceState();
   if (!state || state.index === null || state.index === undefined || !state.queue?.length) {
     if (!audio.paused) audio.pause();
@@ -118,6 +123,7 @@ function onError() {
 
 export function start() {
   onChange(follow);
+  onOutputChange(sync);
   follow();
   audio.addEventListener("ended", reportEnded);
   audio.addEventListener("loadedmetadata", sync);

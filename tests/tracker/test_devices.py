@@ -61,7 +61,7 @@ async def test_a_new_key_names_a_new_device_and_keys_are_per_user(alice, bob, ws
 
 async def test_a_bad_key_is_refused_and_registers_nothing(alice, ws_client):
     client = await ws_client(alice)
-    for key in ("short", "has space in it", "x" * 65, "../../etc"):
+    for key in ("", "   ", "x" * 101, 42):
         reply = await client.request("player.device.register", {"name": "Phone", "key": key})
         assert reply["error"]["code"] == "invalid_payload", (key, reply)
     assert not await database_sync_to_async(Tracker.objects.exists)()
