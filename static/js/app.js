@@ -2,6 +2,7 @@
 // panels (queue, devices), the connection indicator and the phone menu.
 
 import { bus } from "./bus.js";
+import { startConnectionBanner } from "./connection.js";
 import { devicesComponent } from "./devices.js";
 import * as engine from "./engine.js";
 import { albumsView, albumView, artistsView, artistView, genresView, searchView, startSearchBox } from "./library.js";
@@ -80,6 +81,15 @@ async function route() {
   notFound();
 }
 
+/** Render the current route again (after a reconnect), keeping the scroll position. */
+async function reload() {
+  const scroll = [window.scrollY, view.scrollTop];
+  lastPath = null;
+  await route();
+  window.scrollTo(0, scroll[0]);
+  view.scrollTop = scroll[1];
+}
+
 // -- side panel (queue or devices) --------------------------------------------------------------------
 
 let panelKind = null;
@@ -119,6 +129,7 @@ function showStatus(status) {
 
 function start() {
   bus.on("status", showStatus);
+  startConnectionBanner({ onReconnected: reload });
   bus.on("system.session.welcome", () => {
     register().catch(fail);
     loadFavourites(true).catch(() => {});

@@ -43,11 +43,15 @@ function changed() {
 export const audioSourceId = () => session.partyId || session.deviceId;
 export const targetId = () => session.remoteId || audioSourceId();
 
+// A player press made while offline is dropped unless the connection is back within this
+// many milliseconds: several "next" pressed offline must not skip several tracks later.
+export const PRESS_MAX_AGE_MS = 4000;
+
 /** Send a tracker action to `tracker` (default: the target); learns the clock from the reply. */
 export async function act(name, payload = {}, tracker = targetId(), extra = {}) {
   if (!tracker) throw Object.assign(new Error("This device is not registered yet."), { code: "disconnected" });
   const sent = Date.now();
-  const result = await bus.request(name, { ...payload, tracker, ...extra });
+  const result = await bus.request(name, { ...payload, tracker, ...extra }, { maxAgeMs: PRESS_MAX_AGE_MS });
   const stamp = result?.changes?.position_at;
   if (stamp) observeReply(stamp, sent);
   return result;
