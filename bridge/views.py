@@ -12,6 +12,8 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from library.userdata import preferences
+
 from .lockout import refuse_when_locked
 
 LOGIN_URL = reverse_lazy("ui-login")
@@ -20,10 +22,11 @@ LOGIN_URL = reverse_lazy("ui-login")
 @login_required(login_url=LOGIN_URL)
 @ensure_csrf_cookie
 def app(request):
-    """The single-page app; the client reads who is logged in from ``boot``."""
+    """The single-page app; the client reads who is logged in from ``boot``. The user's theme
+    is a class on ``<html>``, so the first paint has the right colours (no inline script)."""
     user = request.user
     boot = {"username": user.get_username(), "is_staff": bool(user.is_staff), "user_id": user.pk}
-    return render(request, "app.html", {"boot": boot})
+    return render(request, "app.html", {"boot": boot, "theme": preferences.settings_get(user)["theme"]})
 
 
 @method_decorator(refuse_when_locked, name="dispatch")

@@ -113,7 +113,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 
 from common.errors import Unauthenticated  # noqa: E402
 
-from .userdata import favourites, playlists, plays, ratings, shared  # noqa: E402
+from .userdata import favourites, playlists, plays, preferences, ratings, shared  # noqa: E402
 
 PlaylistName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=playlists.MAX_NAME)]
 Comment = Annotated[str, StringConstraints(max_length=shared.MAX_COMMENT)]
@@ -164,6 +164,10 @@ class FavouriteSet(Schema):
     kind: Kind
     id: Id
     starred: bool = True
+
+
+class SettingsUpdate(Schema):
+    theme: Literal["system", "light", "dark"] | None = None  # preferences.CHOICES
 
 
 class RatingSet(Schema):
@@ -259,3 +263,17 @@ def play_list(message: Message) -> dict:
 @registry.action("play.now_playing", Empty, doc="What every user is playing now, most recently started first.")
 def play_now_playing(message: Message) -> list:
     return plays.now_playing_list()
+
+
+# -- the user's settings (the same on every device) -----------------------------------------
+
+
+@registry.action("account.settings.get", Empty, doc="Your settings: `theme` (system, light or dark).")
+def settings_get(message: Message) -> dict:
+    return preferences.settings_get(_user(message))
+
+
+@registry.action("account.settings.update", SettingsUpdate, doc="Change your settings; returns them all.")
+def settings_update(message: Message) -> dict:
+    changes = {name: value for name, value in message.payload.items() if value is not None}
+    return preferences.settings_update(_user(message), **changes)

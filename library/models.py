@@ -376,6 +376,19 @@ class NowPlaying(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "device"], name="now_playing_unique_device")]
 
 
+class PlayerSettings(models.Model):
+    """A user's settings, the same on every device (absent: the defaults)."""
+
+    THEMES = ("system", "light", "dark")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="player_settings")
+    theme = models.CharField(max_length=6, default="system", choices=[(t, t) for t in THEMES],
+                             help_text="the browser UI's colours: as the system says, light or dark")
+
+    class Meta:
+        verbose_name_plural = "player settings"
+
+
 class Bookmark(models.Model):
     """A place in a track to resume from (audiobooks, long mixes); one per user and track."""
 

@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from library.userdata import bookmarks, favourites, playlists, plays, ratings, shared
+from library.userdata import bookmarks, favourites, playlists, plays, preferences, ratings, shared
 
 from .catalogue import AlbumSerializer, ArtistSerializer, TrackSerializer
 from .context import MAX_ID, ApiView, errors, parse, reject_unknown
@@ -85,6 +85,11 @@ class PlayRequestSerializer(serializers.Serializer):
         default=True, help_text="true: a finished play (scrobble); false: only 'now playing' on this device"
     )
     device = serializers.CharField(max_length=plays.MAX_DEVICE, allow_blank=True, default="")
+
+
+class SettingsSerializer(serializers.Serializer):
+    theme = serializers.ChoiceField(choices=preferences.CHOICES["theme"], required=False,
+                                    help_text="the browser UI's colours: system (default), light or dark")
 
 
 class BookmarkRequestSerializer(serializers.Serializer):
@@ -303,6 +308,21 @@ class NowPlayingView(ApiView):
                    summary="What every user is playing now, most recently started first")
     def get(self, request):
         return Response(plays.now_playing_list())
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+class SettingsView(ApiView):
+    @extend_schema(operation_id="me_settings_get", tags=["account"], responses={200: SettingsSerializer, **errors()},
+                   summary="Your settings (the same on every device)")
+    def get(self, request):
+        return Response(preferences.settings_get(request.user))
+
+    @extend_schema(operation_id="me_settings_update", tags=["account"], request=SettingsSerializer,
+                   responses={200: SettingsSerializer, **errors(400)}, summary="Change some of your settings")
+    def patch(self, request):
+        return Response(preferences.settings_update(request.user, **_body(SettingsSerializer, request)))
 
 
 # -- bookmarks ----------------------------------------------------------------------------
