@@ -1,6 +1,7 @@
 // The app: connects, registers this device, routes #/... to views, and wires the
 // panels (queue, devices), the connection indicator and the phone menu.
 
+import { accountView } from "./account.js";
 import { bus } from "./bus.js";
 import { startConnectionBanner } from "./connection.js";
 import { devicesComponent } from "./devices.js";
@@ -35,6 +36,7 @@ const routes = [
   [/^\/subsonic$/, () => subsonicView(view), "subsonic"],
   [/^\/devices$/, (m, q) => devicesPage({ renameThis: q.has("rename") }), "devices"],
   [/^\/party(?:\/([\w-]+))?$/, (m) => partyView(view, { id: m[1] || null }), "party"],
+  [/^\/account$/, () => accountView(view), "account"],
   [/^\/libraries$/, () => (session.user.is_staff ? librariesView(view) : notFound()), "libraries"],
 ];
 
@@ -149,6 +151,8 @@ function start() {
   document.getElementById("pb-devices").addEventListener("click", () => togglePanel("devices"));
   document.getElementById("nav-open").addEventListener("click", () => document.body.classList.add("nav-open"));
   document.getElementById("nav-close").addEventListener("click", () => document.body.classList.remove("nav-open"));
+  // A link to the page already shown changes no hash: close the phone menu all the same.
+  document.getElementById("sidebar").addEventListener("click", (e) => e.target.closest("a[href^='#']") && document.body.classList.remove("nav-open"));
   document.addEventListener("keydown", (e) => {
     if (e.key === "/" && !/INPUT|TEXTAREA|SELECT/.test(e.target.tagName)) {
       e.preventDefault();
