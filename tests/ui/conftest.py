@@ -74,6 +74,7 @@ class UIServer(Deployment):
             DJANGO_SETTINGS_MODULE="mediaproject.settings",
             DATA_DIR=str(workdir / "data"),
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+            STATIC_ROOT=str(workdir / "static"),
             Q_WORKERS="1",
             PYTHONUNBUFFERED="1",
             LOG_LEVEL="WARNING",
@@ -91,6 +92,7 @@ class UIServer(Deployment):
         make_sample_library(self.music, count=40, seed=1)
         write_long_album(self.music)
         self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput", "-v", "0")  # versioned, compressed: as `make run` serves them
         users = "; ".join(
             f"User.objects.create_user({name!r}, password={PASSWORD!r}, is_staff={staff})" for name, staff in USERS.items()
         )
