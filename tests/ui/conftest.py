@@ -192,8 +192,9 @@ class Pages:
         self.contexts = []
         self.pages = []
 
-    def open(self, username: str = "bob", *, device: str | None = None, viewport=None, login: bool = True):
-        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+    def open(self, username: str = "bob", *, device: str | None = None, viewport=None, login: bool = True,
+             scale: float = 1):
+        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, device_scale_factor=scale)
         context.set_default_timeout(10000)
         if device:
             # The device name lives in localStorage; set it before the app reads it.

@@ -42,3 +42,37 @@ def test_brotli_or_gzip_as_the_browser_accepts(server):
     assert gz_headers["Content-Encoding"] == "gzip" and len(gz_body) < len(plain) / 2
     assert "Accept-Encoding" in br_headers.get("Vary", "")
     assert br_headers["X-Content-Type-Options"] == "nosniff"
+
+
+def cover_images(page):
+    page.wait_for_function("() => [...document.querySelectorAll('.album-card img')].some((i) => i.complete && i.naturalWidth > 0)")
+    return page.evaluate("() => [...document.querySelectorAll('.album-card img')].map((i) => ({src: i.getAttribute('src'), srcset: i.srcset, current: i.currentSrc, width: i.naturalWidth}))")
+
+
+def test_covers_are_sharp_on_dense_screens_and_named_by_their_version(pages, server):
+    desktop = pages.open("bob")
+    phone = pages.open("bob", viewport={"width": 390, "height": 844}, scale=3)
+    for page in (desktop, phone):
+        page.evaluate("() => { location.hash = '#/albums'; }")
+    on_desktop = [img for img in cover_images(desktop) if img["width"]]
+    on_phone = [img for img in cover_images(phone) if img["width"]]
+    assert on_desktop and on_phone
+    for img in on_desktop + on_phone:
+        assert re.match(r"^/api/v1/covers/\d+\?size=256$", img["src"]), img
+        assert img["srcset"].endswith("size=768 3x") and "size=512 2x" in img["srcset"], img
+    assert all(img["current"].endswith("size=256") for img in on_desktop)
+    assert all(img["current"].endswith("size=768") for img in on_phone)
+    # A new cover is a new address: caches cannot show the old one.
+    first = on_desktop[0]["src"]
+    cover_id = int(re.search(r"covers/(\d+)", first).group(1))
+    album = server.shell(
+        "from library.models import Album, CoverArt; import shutil; "
+        f"a = Album.objects.filter(cover_id={cover_id}).order_by('id').first(); "
+        f"other = CoverArt.objects.exclude(pk={cover_id}).order_by('id').first(); "
+        "a.cover = other; a.save(update_fields=['cover']); print(a.title, other.pk)"
+    ).strip().splitlines()[-1]
+    title, new_id = album.rsplit(" ", 1)
+    desktop.reload()
+    desktop.wait_for_selector(".album-card img")
+    src = desktop.locator(f".album-card[title='{title}'] img").get_attribute("src")
+    assert src == f"/api/v1/covers/{new_id}?size=256", src
