@@ -106,3 +106,20 @@ def test_settings_theme_per_user_and_applied_to_the_page(make_user):
                        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
     assert bad.status_code == 400
     assert client.get("/api/v1/me/settings").json()["theme"] == "light"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_settings_over_the_websocket_per_user(make_user, ws_client):
+    from channels.db import database_sync_to_async
+
+    alice = await database_sync_to_async(make_user)("alice")
+    bob = await database_sync_to_async(make_user)("bob")
+    a, b = await ws_client(alice), await ws_client(bob)
+    assert (await a.request("account.settings.get"))["result"] == {"theme": "system"}
+    assert (await a.request("account.settings.update", {"theme": "dark"}))["result"] == {"theme": "dark"}
+    bad = await a.request("account.settings.update", {"theme": "neon"})
+    assert bad["error"]["code"] == "invalid_payload"
+    unknown = await a.request("account.settings.update", {"volume": 3})
+    assert unknown["error"]["code"] == "invalid_payload"
+    assert (await a.request("account.settings.get"))["result"] == {"theme": "dark"}
+    assert (await b.request("account.settings.get"))["result"] == {"theme": "system"}

@@ -101,3 +101,17 @@ def test_theme_light_and_dark_applied_at_once_and_before_first_paint(pages, serv
         open_account(page, phone=phone)
         page.check("#acct-theme input[value=system]")
         page.wait_for_selector(".toast:has-text('Saved')")
+
+
+def test_account_screenshot(pages, server):
+    """docs/screenshots/account.png with UI_SCREENSHOTS=1 (see test_screenshots)."""
+    from .test_screenshots import shoot
+
+    page = pages.open(new_user(server))
+    open_account(page)
+    page.fill("#acct-current", "not my password")
+    page.fill("#acct-new", "short")
+    page.fill("#acct-again", "short")
+    page.click("#acct-password-save")
+    page.wait_for_selector("#acct-password-error:has-text('too short')")
+    shoot(page, "account")
