@@ -29,6 +29,7 @@ $(DEV_STAMP): requirements.in requirements.txt requirements-dev.in requirements-
 
 run: $(RUNTIME_STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py first_run
 	$(PY) manage.py serve
 

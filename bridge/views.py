@@ -15,6 +15,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from library import radio
+from library.userdata import preferences
 
 from .lockout import refuse_when_locked
 
@@ -24,11 +25,12 @@ LOGIN_URL = reverse_lazy("ui-login")
 @login_required(login_url=LOGIN_URL)
 @ensure_csrf_cookie
 def app(request):
-    """The single-page app; the client reads who is logged in from ``boot``."""
+    """The single-page app; the client reads who is logged in from ``boot``. The user's theme
+    is a class on ``<html>``, so the first paint has the right colours (no inline script)."""
     user = request.user
     stations = radio.station_list()
     boot = {"username": user.get_username(), "is_staff": bool(user.is_staff), "user_id": user.pk, "radio": stations}
-    response = render(request, "app.html", {"boot": boot})
+    response = render(request, "app.html", {"boot": boot, "theme": preferences.settings_get(user)["theme"]})
     origins = radio_origins(stations)
     if origins:
         response._csp_update = {"media-src": origins}  # django-csp: added to the policy's media-src

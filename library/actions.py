@@ -214,6 +214,7 @@ class FavouriteSet(Schema):
 
 class SettingsUpdate(Schema):
     replaygain: Literal["off", "track", "album"] | None = None  # preferences.CHOICES
+    theme: Literal["system", "light", "dark"] | None = None  # preferences.CHOICES
 
 
 class RatingGet(Schema):
@@ -328,15 +329,15 @@ def play_top(message: Message) -> dict:
     return plays.play_top(_user(message), **_paging(message.payload))
 
 
-# -- the user's player settings (the same on every device) ----------------------------------
+# -- the user's settings (the same on every device) -----------------------------------------
 
 
-@registry.action("account.settings.get", Empty, doc="Your player settings: `replaygain` (off, track or album).")
+@registry.action("account.settings.get", Empty, doc="Your settings: `replaygain` (off, track or album), `theme` (system, light or dark).")
 def settings_get(message: Message) -> dict:
     return preferences.settings_get(_user(message))
 
 
-@registry.action("account.settings.update", SettingsUpdate, doc="Change your player settings; returns them all.")
+@registry.action("account.settings.update", SettingsUpdate, doc="Change your settings; returns them all.")
 def settings_update(message: Message) -> dict:
     changes = {name: value for name, value in message.payload.items() if value is not None}
     return preferences.settings_update(_user(message), **changes)

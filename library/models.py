@@ -380,13 +380,16 @@ class NowPlaying(models.Model):
 
 
 class PlayerSettings(models.Model):
-    """A user's player settings, the same on every device (absent: the defaults)."""
+    """A user's settings, the same on every device (absent: the defaults)."""
 
     REPLAYGAIN_MODES = ("off", "track", "album")
+    THEMES = ("system", "light", "dark")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="player_settings")
     replaygain = models.CharField(max_length=5, default="track", choices=[(m, m) for m in REPLAYGAIN_MODES],
                                   help_text="loudness levelling: off, per track, or per album")
+    theme = models.CharField(max_length=6, default="system", choices=[(t, t) for t in THEMES],
+                             help_text="the browser UI's colours: as the system says, light or dark")
 
     class Meta:
         verbose_name_plural = "player settings"

@@ -3,8 +3,8 @@
 The ``channel`` protocol serves ``manage.py runworker worker`` in the scaled mode. HTTP and
 WebSocket connections first pass ``bridge.clientaddr.ProxyHeadersMiddleware`` (the client's
 address and scheme behind a trusted proxy) and ``bridge.logs.AccessLogMiddleware`` (the
-access log, secrets redacted). Static files are answered before Django's middleware runs,
-so ``StaticFilesHandler`` adds the one security header they need itself.
+access log, secrets redacted). Static files are answered by WhiteNoise, the first step of
+Django's middleware after ``SecurityMiddleware`` (see ``mediaproject.storage``).
 """
 import os
 
@@ -20,7 +20,6 @@ _ffmpeg.check_at_start()  # one warning when no ffmpeg runs: originals are serve
 _transcode_cache.clear_stale_parts()
 
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from bridge.auth import HandshakeAuthMiddleware  # noqa: E402
 from bridge.clientaddr import ProxyHeadersMiddleware  # noqa: E402
@@ -29,20 +28,10 @@ from bridge.routing import websocket_urlpatterns  # noqa: E402
 from worker.consumers import WorkerConsumer  # noqa: E402
 
 
-class StaticFilesHandler(ASGIStaticFilesHandler):
-    """Django's static files handler, with ``X-Content-Type-Options: nosniff`` on every answer
-    (SecurityMiddleware, which adds it to other responses, does not see these)."""
-
-    async def get_response_async(self, request):
-        response = await super().get_response_async(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
-
 application = ProxyHeadersMiddleware(AccessLogMiddleware(ProtocolTypeRouter(
     {
-        # Static files are served by the project itself (no separate web server needed).
-        "http": StaticFilesHandler(django_asgi_app),
+        # Static files are served by the project itself too (no separate web server needed).
+        "http": django_asgi_app,
         "websocket": HandshakeAuthMiddleware(URLRouter(websocket_urlpatterns)),
         "channel": ChannelNameRouter({"worker": WorkerConsumer.as_asgi()}),
     }

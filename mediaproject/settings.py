@@ -198,6 +198,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files: the collected, versioned names with a year's immutable lifetime and their
+    # gzip or brotli copy; before collectstatic, the source files (mediaproject.storage).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -343,6 +346,9 @@ WS_DIRECT_WRITES = env_bool("WS_DIRECT_WRITES", True)
 # connection's presence expires, and seconds between a bridge's refreshes (``bridge.presence``).
 PRESENCE_TTL = env_number("PRESENCE_TTL", 60.0, minimum=2.0)
 PRESENCE_REFRESH = env_number("PRESENCE_REFRESH", PRESENCE_TTL / 3, minimum=0.5)
+# DEVICE_EXPIRY_DAYS: a device player nobody registered or used for this many days is
+# deleted by the orchestrator's hourly upkeep (``orchestrator.tasks.upkeep``).
+DEVICE_EXPIRY_DAYS = env_number("DEVICE_EXPIRY_DAYS", 30, cast=int, minimum=1)
 
 # TRACKER_LOG_TAIL: in the embedded mode the bridge polls the tracker log for changes
 # committed by other processes (the orchestrator) and delivers them; on by default.
@@ -481,15 +487,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # STATIC_ROOT: where ``manage.py collectstatic`` puts the UI's files for a web server in
 # front (nginx) to serve. Outside DATA_DIR, which only the server's account may read.
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles").resolve()
-# Server processes run with umask 077 (``common.datadir``); collected static files are not
-# secret and must stay readable by the web server's account.
+# ``collectstatic`` writes versioned, pre-compressed copies there (``mediaproject.storage``);
+# ``make run`` runs it. Server processes run with umask 077 (``common.datadir``); collected
+# static files are not secret and must stay readable by the web server's account.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "BACKEND": "mediaproject.storage.StaticFilesStorage",
         "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
 LOGIN_URL = "/login/"
 
 # Every line goes through ``bridge.logs.RedactingFormatter``: secret query parameters (Subsonic's

@@ -27,3 +27,6 @@ TRACKER_LOG_TAIL = False
 # kept from an earlier test would be checked there (and fail). The server processes the
 # integration and browser tests start run with the real settings (persistent connections).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Nothing collected in-process: an empty STATIC_ROOT, so that WhiteNoise serves the source
+# folders without warning about a missing one.
+STATIC_ROOT = tempfile.mkdtemp(prefix="music-test-static-")

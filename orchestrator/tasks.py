@@ -15,9 +15,8 @@ from tracker import services as tracker_services
 from . import services
 from .scan import scanner
 
-# Upkeep: device players unused for this many days are deleted; tracker logs longer
-# than this many actions are compacted to half of it.
-PLAYER_IDLE_DAYS = getattr(settings, "TRACKER_PLAYER_IDLE_DAYS", 90)
+# Upkeep: tracker logs longer than this many actions are compacted to half of it (device
+# players unused for settings.DEVICE_EXPIRY_DAYS days are deleted).
 LOG_MAX_LENGTH = getattr(settings, "TRACKER_LOG_MAX_LENGTH", 1000)
 
 
@@ -46,6 +45,6 @@ def scheduled_scan(library_id: int) -> dict[str, Any] | None:
 def upkeep() -> dict[str, int]:
     """Hourly: expire idle device players and compact long tracker logs."""
     return {
-        "players_expired": tracker_services.expire_idle_players(PLAYER_IDLE_DAYS),
+        "players_expired": tracker_services.expire_idle_players(settings.DEVICE_EXPIRY_DAYS),
         "actions_compacted": tracker_services.compact_logs(LOG_MAX_LENGTH),
     }

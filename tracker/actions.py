@@ -30,6 +30,7 @@ MAX_SUBSCRIPTIONS = 200
 TrackerId = bounds.TrackerId
 Username = Annotated[str, StringConstraints(min_length=1, max_length=150)]
 DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+DeviceKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]  # per owner
 
 
 @interceptors.handler
@@ -108,6 +109,15 @@ def remove_controller(message: Message) -> dict:
     return services.remove_controller(message.context, message.payload["tracker"], message.payload["user"])
 
 
+@registry.action(
+    "player.device.forget",
+    TrackerRef,
+    doc="Forget one of your devices: its player (queue, volume) is deleted and player.device.forgotten is sent.",
+)
+def forget_device(message: Message) -> dict:
+    return services.forget_device(message.context, message.payload["tracker"])
+
+
 # -- plays: per-user data (library.userdata), by default from this connection's device ---
 
 
@@ -140,16 +150,21 @@ def play_record(message: Message) -> dict:
 
 class DeviceRegister(Schema):
     name: DeviceName
+    key: DeviceKey | None = None
 
 
 @registry.action(
     "player.device.register",
     DeviceRegister,
     runs_on=RunsOn.BRIDGE,
-    doc="Register this connection as a device (same name, same player) and subscribe to its player.",
+    doc=(
+        "Register this connection as a device and subscribe to its player. With `key` (the browser's own "
+        "random id) the same key gives the same player, and `name` names a new one only (rename with "
+        "player.device.rename); without it the same name gives the same player."
+    ),
 )
 async def register_device(message: Message, connection) -> dict:
-    result = await run_sync(services.register_device, message.context, message.payload["name"])
+    result = await run_sync(services.register_device, message.context, message.payload["name"], message.payload.get("key"))
     await connection.join(groups.tracker_group(result["tracker"]))
     connection.device = result["tracker"]
     return result

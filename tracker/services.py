@@ -19,7 +19,7 @@ from common.errors import Forbidden, InvalidPayload, NotFound
 from common.messages import Context
 from library.userdata.shared import check_tracks
 
-from . import store
+from . import events, store
 from .models import Tracker, TrackerAction
 from .permissions import check_act, check_read, party_readers
 
@@ -55,16 +55,39 @@ def device_name(context: Context) -> str:
     return key or ""
 
 
-def register_device(context: Context, name: str) -> dict[str, Any]:
-    """The caller's player for the device ``name`` (the same name gives the same tracker)."""
+def register_device(context: Context, name: str, key: str | None = None) -> dict[str, Any]:
+    """The caller's player for the device ``key`` (the same key gives the same tracker).
+
+    With a ``key`` (a browser's own random id) the device keeps its tracker, queue and
+    volume whatever it is called: ``name`` only names a new device, and a rename is the
+    ``player.device.rename`` action. Without one (older clients) the name is the key.
+    """
     user = get_user_model().objects.get(pk=context.user_id)
-    tracker = store.get_or_create(PLAYER, owner=user, key=name)
-    if tracker.state.get("device") != name:
+    tracker = store.get_or_create(PLAYER, owner=user, key=key or name)
+    named = key is None or tracker.version == 0
+    if named and tracker.state.get("device") != name:
         store.dispatch(tracker.pk, "player.device.rename", {"name": name}, actor=context.user_id, context=_context_dict(context))
         tracker.refresh_from_db()
     else:
         Tracker.objects.filter(pk=tracker.pk).update(updated=timezone.now())  # seen now
     return store.snapshot(tracker)
+
+
+def forget_device(context: Context, tracker_id: str) -> dict[str, Any]:
+    """Delete one of the caller's device players (queue, log, controllers) and tell, after
+    commit, every connection of its owner and controllers (``player.device.forgotten``):
+    a browser still open as that device starts afresh as a new one."""
+    tracker = store.load(tracker_id)
+    if tracker.kind != PLAYER:
+        raise InvalidPayload("Only device players can be forgotten.")
+    if tracker.owner_id != context.user_id:
+        raise Forbidden("Only the device's owner can forget it.")
+    audience = [tracker.owner_id, *tracker.controllers.values_list("pk", flat=True)]
+    forgotten = str(tracker.pk)
+    with transaction.atomic():
+        Tracker.objects.filter(pk=tracker.pk).delete()
+        transaction.on_commit(lambda: events.announce_forgotten(forgotten, audience))
+    return {"tracker": forgotten, "forgotten": True}
 
 
 def create_party(context: Context, payload: dict[str, Any]) -> dict[str, Any]:
@@ -213,8 +236,8 @@ def remove_controller(context: Context, tracker_id: str, username: str) -> dict[
 def expire_idle_players(days: int) -> int:
     """Delete device players nobody used for ``days`` days; returns how many."""
     cutoff = timezone.now() - datetime.timedelta(days=days)
-    deleted, _ = Tracker.objects.filter(kind=PLAYER, updated__lt=cutoff).delete()
-    return deleted
+    _, deleted = Tracker.objects.filter(kind=PLAYER, updated__lt=cutoff).delete()
+    return deleted.get(Tracker._meta.label, 0)  # players, not their cascaded log rows
 
 
 def compact_logs(max_length: int, keep: int | None = None) -> int:

@@ -91,6 +91,8 @@ class PlayRequestSerializer(serializers.Serializer):
 class SettingsSerializer(serializers.Serializer):
     replaygain = serializers.ChoiceField(choices=preferences.CHOICES["replaygain"], required=False,
                                          help_text="loudness levelling: off, per track (default), or per album")
+    theme = serializers.ChoiceField(choices=preferences.CHOICES["theme"], required=False,
+                                    help_text="the browser UI's colours: system (default), light or dark")
 
 
 class BookmarkRequestSerializer(serializers.Serializer):
@@ -325,17 +327,17 @@ class NowPlayingView(ApiView):
         return Response(plays.now_playing_list())
 
 
-# -- player settings ----------------------------------------------------------------------
+# -- settings -----------------------------------------------------------------------------
 
 
 class SettingsView(ApiView):
     @extend_schema(operation_id="me_settings_get", tags=["account"], responses={200: SettingsSerializer, **errors()},
-                   summary="Your player settings (the same on every device)")
+                   summary="Your settings (the same on every device)")
     def get(self, request):
         return Response(preferences.settings_get(request.user))
 
     @extend_schema(operation_id="me_settings_update", tags=["account"], request=SettingsSerializer,
-                   responses={200: SettingsSerializer, **errors(400)}, summary="Change some of your player settings")
+                   responses={200: SettingsSerializer, **errors(400)}, summary="Change some of your settings")
     def patch(self, request):
         return Response(preferences.settings_update(request.user, **_body(SettingsSerializer, request)))
 

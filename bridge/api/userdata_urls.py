@@ -1,7 +1,8 @@
-"""REST endpoints for the user's own data (playlists, favourites, ratings, plays, bookmarks, player settings)."""
+"""REST endpoints for the user's own data (playlists, favourites, ratings, plays, bookmarks, settings)."""
 from django.urls import path
 
 from . import userdata as views
+from .account import PasswordView
 
 urlpatterns = [
     path("playlists/", views.PlaylistListView.as_view(), name="playlist-list"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("plays/now-playing/", views.NowPlayingView.as_view(), name="now-playing"),
     path("plays/top/", views.TopTracksView.as_view(), name="play-top"),
     path("me/settings", views.SettingsView.as_view(), name="me-settings"),
+    path("me/password", PasswordView.as_view(), name="me-password"),
     path("bookmarks/", views.BookmarkListView.as_view(), name="bookmark-list"),
     path("bookmarks/<int:track_id>", views.BookmarkDetailView.as_view(), name="bookmark-detail"),
 ]

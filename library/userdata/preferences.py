@@ -1,5 +1,7 @@
-"""A user's player settings, the same on every device: ``{replaygain}`` (``off``, ``track``
-or ``album``: which ReplayGain tag levels the loudness; default ``track``).
+"""A user's settings, the same on every device: ``{replaygain, theme}``. ``replaygain``
+(``off``, ``track`` or ``album``: which ReplayGain tag levels the loudness; default
+``track``); ``theme`` (``system``, ``light`` or ``dark``: the browser UI's colours; default
+``system``, which follows the device).
 
 Kept in ``PlayerSettings``; a user without a row has the defaults, and the row is written
 on the first change.
@@ -12,8 +14,8 @@ from common.errors import InvalidPayload
 
 from ..models import PlayerSettings
 
-DEFAULTS: dict[str, Any] = {"replaygain": "track"}
-CHOICES: dict[str, tuple[str, ...]] = {"replaygain": PlayerSettings.REPLAYGAIN_MODES}
+DEFAULTS: dict[str, Any] = {"replaygain": "track", "theme": "system"}
+CHOICES: dict[str, tuple[str, ...]] = {"replaygain": PlayerSettings.REPLAYGAIN_MODES, "theme": PlayerSettings.THEMES}
 
 
 def _shape(row: PlayerSettings | None) -> dict[str, Any]:
@@ -21,7 +23,7 @@ def _shape(row: PlayerSettings | None) -> dict[str, Any]:
 
 
 def settings_get(user) -> dict[str, Any]:
-    """The user's player settings (the defaults when never changed)."""
+    """The user's settings (the defaults when never changed)."""
     return _shape(PlayerSettings.objects.filter(user=user).first())
 
 

@@ -1,8 +1,10 @@
 // The app: connects, registers this device, routes #/... to views, and wires the
 // panels (queue, devices), the connection indicator and the phone menu.
 
+import { accountView } from "./account.js";
 import { bus } from "./bus.js";
-import { devicesComponent, promptDeviceRename } from "./devices.js";
+import { startConnectionBanner } from "./connection.js";
+import { devicesComponent } from "./devices.js";
 import * as engine from "./engine.js";
 import { historyView } from "./history.js";
 import { albumsView, albumView, artistsView, artistView, genresView, searchView, startSearchBox } from "./library.js";
@@ -17,7 +19,7 @@ import * as plays from "./plays.js";
 import { queueComponent } from "./queue.js";
 import { radioView } from "./radio.js";
 import * as scans from "./scans.js";
-import { session, register, restoreParty, onChange } from "./session.js";
+import { session, register, restoreParty, onChange, startAfresh } from "./session.js";
 import { clear, fail, h, toast } from "./ui.js";
 import { favouritesView, loadFavourites, playlistsView, playlistView, subsonicView } from "./userdata.js";
 
@@ -41,9 +43,10 @@ const routes = [
   [/^\/favourites$/, () => favouritesView(view), "favourites"],
   [/^\/history$/, () => historyView(view), "history"],
   [/^\/subsonic$/, () => subsonicView(view), "subsonic"],
-  [/^\/devices$/, () => devicesPage(), "devices"],
+  [/^\/devices$/, (m, q) => devicesPage({ renameThis: q.has("rename") }), "devices"],
   [/^\/party(?:\/([\w-]+))?$/, (m) => partyView(view, { id: m[1] || null }), "party"],
   [/^\/radio$/, () => radioView(view), "radio"],
+  [/^\/account$/, () => accountView(view), "account"],
   [/^\/libraries$/, () => (session.user.is_staff ? librariesView(view) : notFound()), "libraries"],
 ];
 
@@ -56,11 +59,11 @@ function notFound() {
   clear(view, h("p.empty", "Nothing here. ", h("a", { href: "#/albums" }, "Back to albums")));
 }
 
-function devicesPage() {
+function devicesPage({ renameThis = false } = {}) {
   clear(view, h("div.view-head", h("h1", "Devices")), h("p.muted", "Everything you play follows you: control another device from here, or move the music between devices."));
   const box = h("div");
   view.append(box, h("h2", "Playback"), replayGainControl());
-  return devicesComponent(box);
+  return devicesComponent(box, { renameThis });
 }
 
 async function route() {
@@ -93,6 +96,15 @@ async function route() {
     return;
   }
   notFound();
+}
+
+/** Render the current route again (after a reconnect), keeping the scroll position. */
+async function reload() {
+  const scroll = [window.scrollY, view.scrollTop];
+  lastPath = null;
+  await route();
+  window.scrollTo(0, scroll[0]);
+  view.scrollTop = scroll[1];
 }
 
 // -- side panel (queue or devices) --------------------------------------------------------------------
@@ -134,6 +146,7 @@ function showStatus(status) {
 
 function start() {
   bus.on("status", showStatus);
+  startConnectionBanner({ onReconnected: reload });
   bus.on("system.session.welcome", () => {
     register().catch(fail);
     loadFavourites(true).catch(() => {});
@@ -143,11 +156,18 @@ function start() {
   onChange(() => {
     document.getElementById("device-name").textContent = session.deviceName || "…";
   });
-  document.getElementById("device-name").addEventListener("click", () => promptDeviceRename());
+  document.getElementById("device-name").addEventListener("click", () => {
+    location.hash = "#/devices?rename";
+  });
+  bus.on("player.device.forgotten", (p) => {
+    startAfresh(p.tracker).then((fresh) => fresh && toast("This device was forgotten; it starts afresh as a new device.", "info", 8000), fail);
+  });
   document.getElementById("pb-queue").addEventListener("click", () => togglePanel("queue"));
   document.getElementById("pb-devices").addEventListener("click", () => togglePanel("devices"));
   document.getElementById("nav-open").addEventListener("click", () => document.body.classList.add("nav-open"));
   document.getElementById("nav-close").addEventListener("click", () => document.body.classList.remove("nav-open"));
+  // A link to the page already shown changes no hash: close the phone menu all the same.
+  document.getElementById("sidebar").addEventListener("click", (e) => e.target.closest("a[href^='#']") && document.body.classList.remove("nav-open"));
   document.addEventListener("keydown", (e) => {
     if (e.key === "/" && !/INPUT|TEXTAREA|SELECT/.test(e.target.tagName)) {
       e.preventDefault();

@@ -1,9 +1,15 @@
 // The one WebSocket connection (see docs/protocol.md): requests with a promise each,
 // events to listeners, reconnect with exponential backoff, and resync by version of
 // every subscribed tracker. Every other module talks to the server through `bus`.
+//
+// Reconnecting: the delay doubles from BACKOFF_MIN_MS up to BACKOFF_MAX_MS, and while the
+// server is away each attempt first probes /healthz (a plain HTTP request), so a server
+// that is back is found within about two seconds. After a connection was lost, the
+// welcome is followed by a "reconnected" event (the app reloads what the page shows).
 
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 15000;
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 2000;
+const PROBE_TIMEOUT_MS = 1500;
 const REQUEST_TIMEOUT_MS = 20000;
 const HEARTBEAT_MS = 25000; // a silent network drop is noticed by a heartbeat without reply
 const RATE_LIMIT_RETRIES = 4;
@@ -32,6 +38,7 @@ class Bus {
     this.attempt = 0;
     this.retryTimer = null;
     this.heartbeat = null;
+    this.lost = false; // a connection was lost since the last welcome
   }
 
   start(url) {
@@ -62,6 +69,29 @@ class Bus {
     else this.connect();
   }
 
+  /** Try again when the server answers a plain HTTP request; else wait the next delay. */
+  async probeThenConnect() {
+    const timer = this.retryTimer;
+    let answered = false;
+    try {
+      await fetch("/healthz", { cache: "no-store", credentials: "same-origin", signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      answered = true; // any status: the server is there (a 503 names a part that is down)
+    } catch {
+      answered = false;
+    }
+    if (timer !== this.retryTimer || this.ws || this.status === "open") return; // someone else reconnected
+    if (answered) this.connect();
+    else this.scheduleRetry();
+  }
+
+  scheduleRetry() {
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt) * (0.75 + Math.random() * 0.25);
+    this.attempt += 1;
+    this.setStatus("reconnecting");
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.probeThenConnect(), delay);
+  }
+
   onClose(ws, event) {
     if (ws !== this.ws) return;
     this.ws = null;
@@ -76,10 +106,8 @@ class Bus {
       location.href = "/login/?next=" + encodeURIComponent(location.pathname + location.hash);
       return;
     }
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
-    this.attempt += 1;
-    this.setStatus("reconnecting");
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.lost = true;
+    this.scheduleRetry();
   }
 
   setStatus(status) {
@@ -134,6 +162,10 @@ class Bus {
       for (const waiter of this.openWaiters) waiter();
       this.openWaiters.clear();
       for (const sub of this.subs.values()) this.sync(sub);
+      if (this.lost) {
+        this.lost = false;
+        queueMicrotask(() => this.emit("reconnected", payload));
+      }
     } else if (name === "tracker.action.applied") {
       this.onApplied(payload);
     } else if (name === "tracker.subscription.revoked") {
@@ -165,11 +197,16 @@ class Bus {
 
   // -- requests -------------------------------------------------------------------------
 
-  /** Send `action` with `payload`; resolves with the result, rejects with a BusError. */
-  async request(action, payload = {}, { timeout = REQUEST_TIMEOUT_MS } = {}) {
+  /**
+   * Send `action` with `payload`; resolves with the result, rejects with a BusError.
+   * `maxAgeMs`: drop it (BusError "disconnected") rather than send it later than this after
+   * the call, e.g. a player press made while offline must not act long after.
+   */
+  async request(action, payload = {}, { timeout = REQUEST_TIMEOUT_MS, maxAgeMs = null } = {}) {
+    const deadline = maxAgeMs === null ? null : Date.now() + maxAgeMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.send(action, payload, timeout);
+        return await this.send(action, payload, timeout, deadline);
       } catch (err) {
         // rate_limited requests were not run: safe to send again a little later.
         if (err.code !== "rate_limited" || attempt >= RATE_LIMIT_RETRIES) throw err;
@@ -178,8 +215,17 @@ class Bus {
     }
   }
 
-  async send(action, payload, timeout) {
-    if (this.status !== "open") await this.whenOpen(timeout);
+  async send(action, payload, timeout, deadline = null) {
+    if (this.status !== "open") {
+      if (deadline !== null) {
+        await this.whenOpen(Math.max(0, deadline - Date.now())).catch(() => {
+          throw new BusError("disconnected", "Not connected to the server: that was not sent.");
+        });
+      } else {
+        await this.whenOpen(timeout);
+      }
+    }
+    if (deadline !== null && Date.now() > deadline) throw new BusError("disconnected", "Not connected to the server: that was not sent.");
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const timer = setTimeout(() => {

@@ -1,10 +1,12 @@
 // Devices: this browser and the user's other device players, live. From here the user
 // controls another device (the player bar switches to it), hands this queue off to it, or
-// takes its queue over (player.queue.transfer, sent to the source device).
+// takes its queue over (player.queue.transfer, sent to the source device), renames and
+// forgets their devices. An offline device offers only what works without it: taking its
+// queue over, renaming and forgetting it.
 
 import { bus } from "./bus.js";
 import { livePosition } from "./clock.js";
-import { session, act, onChange, renameDevice, setRemote, setParty } from "./session.js";
+import { session, act, forgetDevice, onChange, renameDevice, setRemote, setParty } from "./session.js";
 import * as trackers from "./trackers.js";
 import { QUALITIES } from "./playable.js";
 import { track as loadTrack, known } from "./tracks.js";
@@ -12,8 +14,11 @@ import { askText, button, clear, fail, fmtTime, h, toast } from "./ui.js";
 
 const RELIST_MS = 15000; // devices registered elsewhere show up on the next listing
 
-export function devicesComponent(container, { compact = false } = {}) {
+export function devicesComponent(container, { compact = false, renameThis = false } = {}) {
   const watching = new Map(); // tracker id -> stop
+  // The card being renamed or asked "forget?", kept across re-renders: {id, mode, draft}.
+  let editing = renameThis ? { id: "this", mode: "rename", draft: null, focus: true } : null;
+  let renderLater = false;
   let devices = []; // tracker.list rows (kind player)
   const list = h("div.devices");
   const ticking = setInterval(tickPositions, 500);
@@ -53,6 +58,12 @@ export function devicesComponent(container, { compact = false } = {}) {
   }
 
   function render() {
+    // Never rebuild under the user's typing: render once they are done.
+    if (list.contains(document.activeElement) && document.activeElement.matches("input.dev-rename")) {
+      renderLater = true;
+      return;
+    }
+    renderLater = false;
     const others = devices.filter((d) => d.tracker !== session.deviceId);
     const offline = others.filter((d) => presence.get(d.tracker)?.online === false);
     const online = others.filter((d) => !offline.includes(d));
@@ -63,8 +74,14 @@ export function devicesComponent(container, { compact = false } = {}) {
       h("h3.section", "Your other devices"),
       online.length ? online.map((d) => card(d.tracker, false, d)) : h("p.empty.muted", "No other device is online. Open this page on another computer or phone while logged in."),
       offline.length
-        ? h("details.offline", { open: !!wasOpen }, h("summary.muted", `Offline devices (${offline.length})`), offline.map((d) => card(d.tracker, false, d)))
+        ? h("details.offline", { open: !!wasOpen || offline.some((d) => d.tracker === editing?.id) }, h("summary.muted", `Offline devices (${offline.length})`), offline.map((d) => card(d.tracker, false, d)))
         : null);
+    const input = editing?.focus && list.querySelector("input.dev-rename");
+    if (input) {
+      editing.focus = false;
+      input.focus();
+      input.select();
+    }
   }
 
   function card(id, isThis, row = {}) {
@@ -78,10 +95,14 @@ export function devicesComponent(container, { compact = false } = {}) {
     const status = trackId === null ? "Idle" : s.playing ? "Playing" : "Paused";
     const seen = presence.get(id);
     const online = isThis || seen?.online;
+    const offline = !isThis && seen?.online === false;
+    const mine = isThis || row.mine !== false;
+    const edit = editing && (editing.id === id || (isThis && editing.id === "this")) ? editing : null;
     const body = [
       h("div.dev-head",
         h("span.dev-dot", { class: online ? "online" : seen ? "offline" : "", title: online ? "Online" : seen?.last_seen ? `Last seen ${new Date(seen.last_seen).toLocaleString()}` : "" }),
-        h("div.dev-name", h("strong", name), isThis ? h("span.badge", "this device") : null, controlling ? h("span.badge.accent", "controlling") : null, !row.mine && !isThis && row.owner !== undefined ? h("span.badge", "shared with you") : null),
+        h("div.dev-name", h("strong", name), isThis ? h("span.badge", "this device") : null,
+          isThis && !session.ownsOutput ? h("span.badge.muted", { title: "Another tab of this browser plays this device's audio" }, "audio in another tab") : null, controlling ? h("span.badge.accent", "controlling") : null, !row.mine && !isThis && row.owner !== undefined ? h("span.badge", "shared with you") : null),
         h("span.dev-status", { class: s.playing ? "playing" : "", dataset: { status: status.toLowerCase() } }, status, seen && !online ? " · offline" : "")),
       trackId !== null
         ? h("div.dev-now", h("span", t?.title || "…"), h("span.muted", t ? ` · ${t.artist || ""}` : ""), h("span.muted.dev-pos", { dataset: { tracker: id } }, ""))
@@ -90,19 +111,70 @@ export function devicesComponent(container, { compact = false } = {}) {
     ];
     body.push(qualityPicker(id, s.quality || "original"));
     const buttons = [];
-    if (isThis) {
-      if (!compact) buttons.push(button("Rename", promptRename, { cls: "btn small ghost" }));
+    if (edit?.mode === "rename") {
+      buttons.push(renameForm(id, isThis, name, edit));
+    } else if (edit?.mode === "forget") {
+      buttons.push(
+        h("span.dev-confirm", "Forget this device? Its queue goes with it."),
+        button("Forget", () => forget(id, name), { cls: "btn small danger", "data-act": "forget-confirm" }),
+        button("Cancel", () => setEditing(null), { cls: "btn small ghost" }));
+    } else if (isThis) {
+      if (!compact) buttons.push(button("Rename", () => setEditing({ id, mode: "rename", draft: null }), { cls: "btn small ghost", "data-act": "rename" }));
       if (session.partyId) buttons.push(button("Stop listening to the party", () => setParty(null), { cls: "btn small ghost" }));
     } else {
-      if (trackId !== null) buttons.push(button(s.playing ? "Pause" : "Play", () => act(s.playing ? "player.playback.pause" : "player.playback.play", {}, id), { cls: "btn small", "data-act": "toggle" }));
-      buttons.push(controlling
-        ? button("Stop controlling", () => setRemote(null), { cls: "btn small ghost" })
-        : button("Control", () => setRemote(id), { cls: "btn small", "data-act": "control" }));
-      const own = trackers.get(session.deviceId)?.state;
-      if (own?.queue?.length) buttons.push(button("Send my queue here", () => handOff(session.deviceId, id, name), { cls: "btn small", "data-act": "send" }));
+      if (!offline) {
+        // Playing, controlling and sending need the device to be there.
+        if (trackId !== null) buttons.push(button(s.playing ? "Pause" : "Play", () => act(s.playing ? "player.playback.pause" : "player.playback.play", {}, id), { cls: "btn small", "data-act": "toggle" }));
+        buttons.push(controlling
+          ? button("Stop controlling", () => setRemote(null), { cls: "btn small ghost" })
+          : button("Control", () => setRemote(id), { cls: "btn small", "data-act": "control" }));
+        const own = trackers.get(session.deviceId)?.state;
+        if (own?.queue?.length) buttons.push(button("Send my queue here", () => handOff(session.deviceId, id, name), { cls: "btn small", "data-act": "send" }));
+      }
       if (s.queue?.length) buttons.push(button("Play it here", () => handOff(id, session.deviceId, "this device"), { cls: "btn small primary", "data-act": "take" }));
+      if (mine && !compact) {
+        buttons.push(button("Rename", () => setEditing({ id, mode: "rename", draft: null }), { cls: "btn small ghost", "data-act": "rename" }));
+        buttons.push(button("Forget", () => setEditing({ id, mode: "forget" }), { cls: "btn small ghost", "data-act": "forget" }));
+      }
     }
-    return h("div.device-card", { class: controlling ? "active" : null, dataset: { tracker: id, device: name } }, body, buttons.length ? h("div.dev-actions", buttons) : null);
+    return h("div.device-card", { class: [controlling ? "active" : "", offline ? "is-offline" : ""].join(" ").trim() || null, dataset: { tracker: id, device: name, online: offline ? "false" : "true" } },
+      body, buttons.length ? h("div.dev-actions", buttons) : null);
+  }
+
+  function setEditing(value) {
+    if (list.contains(document.activeElement)) document.activeElement.blur();
+    editing = value ? { ...value, focus: true } : null;
+    render();
+  }
+
+  function renameForm(id, isThis, name, edit) {
+    const input = h("input.dev-rename", { type: "text", maxlength: "100", required: true, value: edit.draft ?? name, "aria-label": "Device name",
+      oninput: () => (edit.draft = input.value),
+      onkeydown: (e) => e.key === "Escape" && setEditing(null),
+      onblur: () => renderLater && setTimeout(() => !list.contains(document.activeElement) && render(), 0) });
+    const form = h("form.dev-rename-form", {
+      onsubmit: (e) => {
+        e.preventDefault();
+        const value = input.value.trim();
+        if (!value) return;
+        const done = isThis ? renameDevice(value) : act("player.device.rename", { name: value }, id);
+        done.then(() => {
+          setEditing(null);
+          toast(`Renamed to ${value}`);
+          relist();
+        }, fail);
+      },
+    }, input, h("button.btn.small.primary", { type: "submit", "data-act": "rename-save" }, "Save"), button("Cancel", () => setEditing(null), { cls: "btn small ghost" }));
+    return form;
+  }
+
+  async function forget(id, name) {
+    await forgetDevice(id);
+    editing = null;
+    if (session.remoteId === id) setRemote(null);
+    toast(`${name} forgotten`);
+    devices = devices.filter((d) => d.tracker !== id);
+    relist();
   }
 
   function qualityPicker(id, current) {
@@ -129,12 +201,15 @@ export function devicesComponent(container, { compact = false } = {}) {
     }
   }
 
-  const promptRename = () => promptDeviceRename().then(relist);
-
   container.append(list);
   const off = onChange(() => relist());
   const offWelcome = bus.on("system.session.welcome", () => relist());
   const offResync = bus.on("system.session.resync_required", () => relist());
+  const offForgotten = bus.on("player.device.forgotten", (p) => {
+    if (editing?.id === p.tracker) editing = null;
+    devices = devices.filter((d) => d.tracker !== p.tracker);
+    render();
+  });
   const offPresence = bus.on("player.device.presence", (p) => {
     const known = devices.some((d) => d.tracker === p.tracker);
     presence.set(p.tracker, p);
@@ -148,13 +223,9 @@ export function devicesComponent(container, { compact = false } = {}) {
     offWelcome();
     offResync();
     offPresence();
+    offForgotten();
     clearInterval(every);
     clearInterval(ticking);
     for (const stop of watching.values()) stop();
   };
-}
-
-export async function promptDeviceRename() {
-  const name = await askText("Rename this device", { label: "Name this device", value: session.deviceName || "", maxlength: 100, ok: "Rename" });
-  if (name) await renameDevice(name).catch(fail);
 }

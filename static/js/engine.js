@@ -15,7 +15,7 @@
 // - volume and ReplayGain.
 
 import { livePosition } from "./clock.js";
-import { session, audioSourceId, act, onChange } from "./session.js";
+import { session, audioSourceId, act, onChange, onOutputChange } from "./session.js";
 import * as trackers from "./trackers.js";
 import { known, streamUrl, track as loadTrack } from "./tracks.js";
 import { toast } from "./ui.js";
@@ -142,6 +142,11 @@ let outsideHold = null; // {tracker, version}
 
 /** Make the audio match the state. Called on every change and twice a second. */
 export function sync() {
+  if (!session.ownsOutput) {
+    // Another tab of this browser plays this device's audio; this one is a remote.
+    for (const el of elements) ourPause(el);
+    return;
+  }
   const entry = sourceEntry();
   const state = entry?.state;
   if (!state || state.index === null || state.index === undefined || !state.queue?.length) {
@@ -437,6 +442,7 @@ function follow() {
 
 export function start() {
   onChange(follow);
+  onOutputChange(sync);
   follow();
   for (const el of elements) {
     el.addEventListener("ended", onEnded);

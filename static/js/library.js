@@ -30,7 +30,7 @@ function albumCard(album) {
   return h(
     "a.card.album-card",
     { href: `#/album/${album.id}`, dataset: { album: album.id }, title: album.title },
-    h("div.card-cover", cover(album.id, { size: 300, hasCover: album.cover != null, label: album.title }),
+    h("div.card-cover", cover(album.id, { size: 200, hasCover: album.cover != null, coverId: album.cover, label: album.title }),
       h("button.card-play", { type: "button", "aria-label": `Play ${album.title}`, onclick: play }, "▶")),
     h("div.card-title", album.title),
     h("div.card-sub.muted", [album.artist?.name, album.year].filter(Boolean).join(" · ")),
@@ -331,7 +331,7 @@ export async function albumView(view, { id }) {
     });
     clear(view,
       h("div.album-hero",
-        cover(album.id, { size: 600, hasCover: album.cover != null, label: album.title }),
+        cover(album.id, { size: 220, hasCover: album.cover != null, coverId: album.cover, label: album.title }),
         h("div.album-info",
           h("p.muted.small", album.compilation ? "Compilation" : "Album"),
           h("h1", album.title),

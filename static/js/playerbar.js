@@ -107,7 +107,7 @@ async function showTrack(trackId) {
   el.title.textContent = t?.title || `Track ${trackId}`;
   clear(el.artist);
   if (t?.album) el.artist.append(h("a", { href: `#/album/${t.album.id}` }, t.artist || t.album_artist?.name || ""), " · ", h("a.muted", { href: `#/album/${t.album.id}` }, t.album.title));
-  clear(el.cover, cover(t?.album?.id, { size: 96, hasCover: t?.cover != null, label: t?.album?.title }));
+  clear(el.cover, cover(t?.album?.id, { size: 56, hasCover: t?.cover != null, coverId: t?.cover, label: t?.album?.title }));
   document.title = `${t?.title || "Music"} · Music`;
 }
 

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the views.
 
+import { coverSources } from "./covers.js";
+
 /** h("div#x.card", {onclick, dataset: {...}, ...attrs}, ...children) -> element. */
 export function h(tag, attrs, ...children) {
   const [, name = "div", id, classes] = tag.match(/^([a-z0-9-]*)(?:#([\w-]+))?((?:\.[\w-]+)*)$/i) || [];
@@ -55,14 +57,18 @@ export function plural(n, word, many = word + "s") {
   return `${n} ${n === 1 ? word : many}`;
 }
 
-/** An album cover (the cover endpoint), or a placeholder when there is none or it fails. */
-export function cover(albumId, { size = 300, hasCover = true, label = "" } = {}) {
+/**
+ * An album cover, or a placeholder when there is none or it fails. With `coverId` (the
+ * catalogue's `cover`): a versioned address and 1x/2x/3x sources for `size` CSS pixels.
+ */
+export function cover(albumId, { size = 300, hasCover = true, label = "", coverId = null } = {}) {
   const box = h("div.cover", { role: "img", "aria-label": label ? `Cover of ${label}` : "Cover" });
   // Placeholder: a colour and letter of its own for each album, under the image.
   if (albumId) box.style.setProperty("--hue", String((Number(albumId) * 67) % 360));
   box.append(h("span.cover-ph", { "aria-hidden": "true" }, label ? label.trim().charAt(0).toUpperCase() : "♪"));
   if (albumId && hasCover) {
-    const img = h("img", { src: `/api/v1/albums/${albumId}/cover?size=${size}`, alt: "", loading: "lazy", decoding: "async" });
+    const sources = coverId !== null && coverId !== undefined ? coverSources(coverId, size) : { src: `/api/v1/albums/${albumId}/cover?size=${size}` };
+    const img = h("img", { ...sources, alt: "", loading: "lazy", decoding: "async" });
     img.addEventListener("error", () => img.remove());
     img.addEventListener("load", () => box.classList.add("has-img"));
     box.append(img);

@@ -81,6 +81,9 @@ def test_collected_static_files_stay_readable_for_the_web_server(tmp_path):
     manage(tmp_path / "data", "collectstatic", "--noinput", STATIC_ROOT=str(static_root))
     collected = [static_root, *static_root.rglob("*")]
     assert any(path.name == "app.js" for path in collected)
+    # The versioned names and their compressed copies, written by the compressor itself, too.
+    assert any(path.name.startswith("app.") and path.name.endswith(".js.br") for path in collected)
+    assert any(path.name.startswith("app.") and path.name.endswith(".js.gz") for path in collected)
     for path in collected:
         mode = stat.S_IMODE(os.lstat(path).st_mode)
         assert mode & 0o044 == 0o044, f"{path} {oct(mode)}"  # group and others may read

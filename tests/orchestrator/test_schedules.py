@@ -1,6 +1,7 @@
 """django-q2 schedules follow the libraries, idempotently; the task wrappers."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -99,7 +100,7 @@ def test_upkeep_expires_idle_players_and_compacts_logs(make_user, monkeypatch):
 
     user = make_user("alice")
     idle = store.get_or_create("player", owner=user, key="Old phone")
-    Tracker.objects.filter(pk=idle.pk).update(updated=timezone.now() - timedelta(days=400))
+    Tracker.objects.filter(pk=idle.pk).update(updated=timezone.now() - timedelta(days=40))
     scan_tracker = store.get_or_create("library.scan", owner=None, key="1")
     store.dispatch(scan_tracker.pk, "library.scan.begin", {"scan_id": 1, "trigger": "x"})
     for i in range(12):
@@ -108,3 +109,31 @@ def test_upkeep_expires_idle_players_and_compacts_logs(make_user, monkeypatch):
     result = tasks.upkeep()
     assert result == {"players_expired": 1, "actions_compacted": 8}
     assert not Tracker.objects.filter(pk=idle.pk).exists()
+
+
+def test_devices_expire_after_device_expiry_days_unused(make_user, monkeypatch, settings):
+    """With the clock moved on: a device used within DEVICE_EXPIRY_DAYS stays, others go."""
+    from common.messages import Context
+    from tracker import services as tracker_services
+    from tracker.models import Tracker
+
+    settings.DEVICE_EXPIRY_DAYS = 30
+    user = make_user("alice")
+    context = Context(user_id=user.pk, username="alice", via="ws")
+    start = timezone.now()
+    left = tracker_services.register_device(context, "Old laptop", "k-oldlaptop-1")["tracker"]
+    used = tracker_services.register_device(context, "Phone", "k-phone-00001")["tracker"]
+
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(days=20))
+    tracker_services.register_device(context, "Phone", "k-phone-00001")  # the phone connects again
+    assert tasks.upkeep()["players_expired"] == 0
+
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(days=31))
+    assert tasks.upkeep()["players_expired"] == 1
+    assert list(Tracker.objects.filter(kind="player").values_list("pk", flat=True)) == [uuid.UUID(used)]
+    assert not Tracker.objects.filter(pk=left).exists()
+
+    settings.DEVICE_EXPIRY_DAYS = 5
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(days=26))
+    assert tasks.upkeep()["players_expired"] == 1
+    assert not Tracker.objects.filter(kind="player").exists()

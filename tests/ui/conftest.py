@@ -74,6 +74,7 @@ class UIServer(Deployment):
             DJANGO_SETTINGS_MODULE="mediaproject.settings",
             DATA_DIR=str(workdir / "data"),
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+            STATIC_ROOT=str(workdir / "static"),
             Q_WORKERS="1",
             PYTHONUNBUFFERED="1",
             LOG_LEVEL="WARNING",
@@ -91,6 +92,7 @@ class UIServer(Deployment):
         make_sample_library(self.music, count=40, seed=1)
         write_long_album(self.music)
         self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput", "-v", "0")  # versioned, compressed: as `make run` serves them
         users = "; ".join(
             f"User.objects.create_user({name!r}, password={PASSWORD!r}, is_staff={staff})" for name, staff in USERS.items()
         )
@@ -190,8 +192,9 @@ class Pages:
         self.contexts = []
         self.pages = []
 
-    def open(self, username: str = "bob", *, device: str | None = None, viewport=None, login: bool = True):
-        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+    def open(self, username: str = "bob", *, device: str | None = None, viewport=None, login: bool = True,
+             scale: float = 1):
+        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, device_scale_factor=scale)
         context.set_default_timeout(10000)
         if device:
             # The device name lives in localStorage; set it before the app reads it.

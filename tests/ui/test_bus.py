@@ -6,10 +6,13 @@ import json
 
 from .conftest import LONG_ALBUM, open_album, wait_audio
 
-# The page's own modules (same URL, same instances).
+# The page's own modules (same URL, same instances): their versioned names, from the
+# collected files' manifest.
 SETUP = """async () => {
-  window.testBus = (await import('/static/js/bus.js')).bus;
-  window.testSession = (await import('/static/js/session.js')).session;
+  const manifest = await fetch('/static/staticfiles.json').then((r) => (r.ok ? r.json() : {}));
+  const url = (name) => '/static/' + (manifest.paths?.[name] || name);
+  window.testBus = (await import(url('js/bus.js'))).bus;
+  window.testSession = (await import(url('js/session.js'))).session;
 }"""
 
 
