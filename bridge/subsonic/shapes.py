@@ -72,9 +72,11 @@ class Marks:
                 marks.plays = dict(plays.play_counts(user, wanted))
         return marks
 
-    def apply(self, element: dict[str, Any], kind: str, pk: int) -> dict[str, Any]:
+    def apply(self, element: dict[str, Any], kind: str, pk: int, *, rating: bool = True) -> dict[str, Any]:
+        """The marks as attributes; ``rating=False`` for elements without ``userRating`` (ArtistID3)."""
         element["starred"] = iso(self.starred.get(kind, {}).get(pk))
-        element["userRating"] = self.ratings.get(kind, {}).get(pk)
+        if rating:
+            element["userRating"] = self.ratings.get(kind, {}).get(pk)
         if kind == "track":
             element["playCount"] = self.plays.get(pk, 0)
         return element
@@ -185,14 +187,12 @@ def album_dir(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "parent": ids.artist(artist["id"]),
         "isDir": True,
         "title": album["title"],
-        "name": album["title"],
         "album": album["title"],
         "artist": artist["name"],
         "year": album.get("year"),
         "genre": album["genres"][0] if album.get("genres") else None,
         "coverArt": ids.cover(album.get("cover")),
         "duration": seconds(album.get("duration_ms")),
-        "songCount": album.get("track_count", 0),
         "created": iso(album.get("created")),
         "albumId": ids.album(album["id"]),
         "artistId": ids.artist(artist["id"]),
@@ -206,8 +206,6 @@ def artist(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
     element = {
         "id": ids.artist(item["id"]),
         "name": item["name"],
-        "albumCount": item.get("album_count"),
-        "coverArt": ids.artist(item["id"]),
     }
     return marks.apply(element, "artist", item["id"])
 
@@ -222,4 +220,4 @@ def artist_id3(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "sortName": item.get("sort_name"),
         "musicBrainzId": item.get("musicbrainz_id") or None,
     }
-    return marks.apply(element, "artist", item["id"])
+    return marks.apply(element, "artist", item["id"], rating=False)

@@ -71,7 +71,7 @@ def get_music_directory(call: Call) -> dict[str, Any]:
     if kind == ids.ARTIST:
         artist = selectors.artist_get(pk)
         marks = shapes.marks_for(call.user, albums=artist["albums"], artists=[artist])
-        directory = {"id": ids.artist(pk), "name": artist["name"], "albumCount": artist["album_count"],
+        directory = {"id": ids.artist(pk), "name": artist["name"],
                      "child": [shapes.album_dir(album, marks) for album in artist["albums"]]}
         return {"directory": marks.apply(directory, "artist", pk)}
     if kind == ids.ALBUM:
