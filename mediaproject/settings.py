@@ -197,7 +197,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bridge.middleware.ApiGZipMiddleware",  # large JSON/XML of /rest/ and /api/ (bridge/middleware.py)
     "django.middleware.security.SecurityMiddleware",
+    "bridge.middleware.SubsonicCorsMiddleware",  # any origin on /rest/, preflights answered
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
