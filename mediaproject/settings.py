@@ -388,7 +388,7 @@ LOGIN_RATE = env_str("LOGIN_RATE") or "10/min"
 LOGIN_FAILURE_LIMIT, LOGIN_WINDOW = env_rate("LOGIN_RATE", LOGIN_RATE)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
-    "django.contrib.auth.backends.ModelBackend",
+    "bridge.usernames.CaseInsensitiveModelBackend",  # usernames in any case (bridge/usernames.py)
 ]
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
