@@ -19,6 +19,7 @@ Shapes (see the ``_artist``/``_album``/``_track`` builders):
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -42,6 +43,13 @@ ALBUM_ORDERS = {
     "name": ("sort_title", "id"),
     "year": (F("year").asc(nulls_last=True), "sort_title", "id"),
     "recent": ("-created", "-id"),
+}
+TRACK_ORDERS = {
+    "album": ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
+              F("track_number").asc(nulls_last=True), "sort_title", "id"),
+    "title": ("sort_title", "id"),
+    "recent": ("-created", "-id"),
+    "updated": ("updated", "id"),
 }
 
 
@@ -384,6 +392,50 @@ def track_get(track_id: int) -> dict[str, Any]:
         },
         "updated": _iso(extra["updated"]),
     }
+
+
+def track_list(
+    *,
+    album: int | None = None,
+    artist: int | None = None,
+    genre: int | str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    library: int | None = None,
+    updated_since: datetime | None = None,
+    order: str = "album",
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """A page of tracks, optionally of one album, artist (id: theirs or on their albums),
+    genre (id, or name in any case), years (the track's, else its album's; both bounds
+    included), library, or changed since a time (``updated_since``: what an incremental sync
+    reads); ordered by album (catalogue order), title, recent (newest first) or updated
+    (oldest change first)."""
+    ordering = _order(TRACK_ORDERS, order)
+    queryset = Track.objects.playable()
+    if album is not None:
+        queryset = queryset.filter(album_id=album)
+    if artist is not None:
+        queryset = queryset.filter(Q(album__album_artist_id=artist)
+                                   | Q(Exists(TrackArtist.objects.filter(track_id=OuterRef("pk"), artist_id=artist))))
+    if genre is not None:
+        links = Track.genres.through.objects.filter(track_id=OuterRef("pk"))
+        links = links.filter(genre_id=genre) if isinstance(genre, int) else links.filter(genre__name__iexact=genre)
+        queryset = queryset.filter(Exists(links))
+    if year_from is not None:
+        queryset = queryset.filter(Q(year__gte=year_from) | Q(year__isnull=True, album__year__gte=year_from))
+    if year_to is not None:
+        queryset = queryset.filter(Q(year__lte=year_to) | Q(year__isnull=True, album__year__lte=year_to))
+    if library is not None:
+        queryset = queryset.filter(library_id=library)
+    if updated_since is not None:
+        queryset = queryset.filter(updated__gte=updated_since)
+    offset, limit = page_bounds(offset, limit)
+    queryset = queryset.order_by(*ordering)
+    total = queryset.count()
+    ids = list(queryset.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
+    return _page(_by_ids(ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk).order_by())), total, offset, limit)
 
 
 _TRACK_DETAILS = ("track_total", "disc_total", "lyrics", "musicbrainz_track_id", "musicbrainz_album_id",

@@ -26,8 +26,7 @@ from library.models import Album, CoverArt, Track
 albums_by_ids = selectors.albums_by_ids
 tracks_by_ids = selectors.tracks_by_ids
 
-TRACK_ORDER = ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
-               F("track_number").asc(nulls_last=True), "sort_title", "id")
+TRACK_ORDER = selectors.TRACK_ORDERS["album"]
 
 
 def _in_library(queryset: QuerySet, library: int | None) -> QuerySet:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 OPERATIONS = {
     ("get", "/api/v1/artists/"), ("get", "/api/v1/artists/{artist_id}/"),
     ("get", "/api/v1/albums/"), ("get", "/api/v1/albums/{album_id}/"), ("get", "/api/v1/albums/{album_id}/cover"),
-    ("get", "/api/v1/tracks/{track_id}/"), ("get", "/api/v1/tracks/{track_id}/cover"),
+    ("get", "/api/v1/tracks/"), ("get", "/api/v1/tracks/{track_id}/"), ("get", "/api/v1/tracks/{track_id}/cover"),
     ("get", "/api/v1/tracks/{track_id}/stream"), ("get", "/api/v1/covers/{cover_id}"),
     ("get", "/api/v1/genres/"), ("get", "/api/v1/search/"),
     ("get", "/api/v1/libraries/"), ("post", "/api/v1/libraries/"),
