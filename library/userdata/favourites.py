@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ..models import Favourite
 from ..selectors import _iso, albums_by_ids, artists_by_ids, in_library, tracks_by_ids
-from .shared import KINDS, _bool, _check_exists, _chunks, _kind, _lookup_ids
+from .shared import KINDS, _bool, _check_exists, _chunks, _kind, _lookup_ids, _whole
 
 
 def favourite_set(user, kind: str, object_id: int, starred: bool) -> dict[str, Any]:
@@ -49,6 +49,10 @@ def favourite_ids(user, kind: str, ids: Iterable[int]) -> dict[int, str]:
     """``{id: starred_at}`` for those of ``ids`` (of ``kind``) the user starred, to decorate lists."""
     kind = _kind(kind)
     ids = _lookup_ids(ids, kind)
+    whole = _whole(Favourite.objects.filter(user=user, kind=kind).order_by().values_list(f"{kind}_id", "starred_at"), ids)
+    if whole is not None:
+        wanted = set(ids)
+        return {object_id: _iso(when) for object_id, when in whole if object_id in wanted}
     result: dict[int, str] = {}
     for chunk in _chunks(ids):
         rows = Favourite.objects.filter(user=user, kind=kind, **{f"{kind}_id__in": chunk})
