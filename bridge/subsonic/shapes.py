@@ -23,6 +23,11 @@ def iso(value: Any) -> str | None:
     """An ISO time (string or datetime) as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC."""
     if value is None or value == "":
         return None
+    if type(value) is str and value.endswith("+00:00"):  # the selectors' isoformat() of UTC times: no parsing
+        if len(value) == 25:
+            return value[:19] + ".000Z"
+        if len(value) == 32:
+            return value[:23] + "Z"
     if isinstance(value, str):
         try:
             value = datetime.datetime.fromisoformat(value)
@@ -45,7 +50,9 @@ def content_type(suffix: str) -> str:
 
 
 def _safe(name: str) -> str:
-    return (name or "").replace("/", "_").replace("\\", "_")
+    if not name:
+        return ""
+    return name.replace("/", "_").replace("\\", "_") if "/" in name or "\\" in name else name
 
 
 # -- the caller's marks ---------------------------------------------------------------------
@@ -117,38 +124,43 @@ def song(track: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
     disc = track.get("disc_number")
     prefix = f"{disc}-" if disc and disc > 1 else ""
     name = f"{prefix}{number:02d} - " if number else ""
-    first_artist = track["artists"][0] if track.get("artists") else album_artist
+    artists = track.get("artists")
+    first_artist = artists[0] if artists else album_artist
+    genres = track.get("genres")
+    album_id = f"{ids.ALBUM}-{album['id']}"
+    shown = track["artist"] or album_artist["name"]
+    bitrate = track.get("bitrate")
     element = {
-        "id": ids.track(track["id"]),
-        "parent": ids.album(album["id"]),
+        "id": f"{ids.TRACK}-{track['id']}",
+        "parent": album_id,
         "isDir": False,
         "title": track["title"],
         "album": album["title"],
-        "artist": track["artist"] or album_artist["name"],
+        "artist": shown,
         "track": number,
         "year": track.get("year"),
-        "genre": track["genres"][0] if track.get("genres") else None,
+        "genre": genres[0] if genres else None,
         "coverArt": ids.cover(track.get("cover")),
         "size": track.get("size"),
-        "contentType": content_type(suffix),
+        "contentType": AUDIO_TYPES.get(suffix, "application/octet-stream"),
         "suffix": suffix,
-        "duration": seconds(track.get("duration_ms")),
-        "bitRate": round(track["bitrate"] / 1000) if track.get("bitrate") else None,
+        "duration": int(round((track.get("duration_ms") or 0) / 1000)),
+        "bitRate": round(bitrate / 1000) if bitrate else None,
         "samplingRate": track.get("sample_rate"),
         "channelCount": track.get("channels"),
         "path": f"{_safe(album_artist['name'])}/{_safe(album['title'])}/{_safe(name + track['title'])}.{suffix}",
         "isVideo": False,
         "discNumber": disc,
-        "albumId": ids.album(album["id"]),
-        "artistId": ids.artist(first_artist["id"]),
+        "albumId": album_id,
+        "artistId": f"{ids.ARTIST}-{first_artist['id']}",
         "type": "music",
         "mediaType": "song",
         "created": iso(track.get("created")),
         "musicBrainzId": (track.get("musicbrainz") or {}).get("track") or None,
-        "genres": [{"name": name} for name in track.get("genres") or []],
-        "artists": _people(track.get("artists") or []),
-        "displayArtist": track["artist"] or album_artist["name"],
-        "albumArtists": _people([album_artist]),
+        "genres": [{"name": genre} for genre in genres] if genres else [],
+        "artists": _people(artists) if artists else [],
+        "displayArtist": shown,
+        "albumArtists": [{"id": f"{ids.ARTIST}-{album_artist['id']}", "name": album_artist["name"]}],
         "displayAlbumArtist": album_artist["name"],
         "replayGain": _replay_gain(track.get("replaygain")),
     }

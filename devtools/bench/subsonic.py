@@ -66,6 +66,32 @@ def _items(kind: str, body: bytes, fmt: str) -> int:
     return body.count(f"<{tag} ".encode())
 
 
+def _mark(user, info: dict[str, Any], seed: int) -> str:
+    """A listener's marks: stars, ratings and plays on random tracks, albums and artists."""
+    import random
+
+    from library.models import Artist
+    from library.userdata import favourites, plays, ratings
+
+    rng = random.Random(seed)
+    tracks = rng.sample(range(info["tracks"][0], info["tracks"][1] + 1), 1000)
+    albums = rng.sample(range(info["albums"][0], info["albums"][1] + 1), 100)
+    artists = list(Artist.objects.order_by("?").values_list("id", flat=True)[:20])
+    for pk in tracks[:200]:
+        favourites.favourite_set(user, "track", pk, True)
+    for pk in albums[:50]:
+        favourites.favourite_set(user, "album", pk, True)
+    for pk in artists:
+        favourites.favourite_set(user, "artist", pk, True)
+    for pk in tracks[200:500]:
+        ratings.rating_set(user, "track", pk, rng.randint(1, 5))
+    for pk in albums[50:]:
+        ratings.rating_set(user, "album", pk, rng.randint(1, 5))
+    for pk in tracks[:1000]:
+        plays.play_record(user, pk)
+    return "270 stars, 350 ratings and 1000 plays"
+
+
 def run(options: dict[str, Any], out) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -81,6 +107,7 @@ def run(options: dict[str, Any], out) -> None:
         info = build(options["tracks"], options["seed"])
         user = get_user_model().objects.create_user("bench-sync")
         password = credentials.password_reset(user)
+        marked = _mark(user, info, options["seed"])
         client = Client(HTTP_HOST="127.0.0.1")
 
         def call(method: str, params: dict[str, Any], fmt: str) -> bytes:
@@ -92,8 +119,8 @@ def run(options: dict[str, Any], out) -> None:
             return response.content
 
         out.write(f"Subsonic library sync ({connection.vendor}): {info['track_count']} tracks, {info['album_count']} "
-                  f"albums, {info['artist_count']} artists (built in {info['seconds']} s); pages of {PAGE}, through "
-                  "Django's test Client, alternating with the bare selector for the same page\n")
+                  f"albums, {info['artist_count']} artists (built in {info['seconds']} s); the user has {marked}; "
+                  f"pages of {PAGE}, through Django's test Client, alternating with the bare selector for the same page\n")
         for fmt in ("json", "xml"):  # warm up: statement caches, the first sign-in
             call("search3", {"query": "", "songCount": 50}, fmt)
         totals: dict[str, float] = {"json": 0.0, "xml": 0.0}
