@@ -92,10 +92,48 @@ def _mark(user, info: dict[str, Any], seed: int) -> str:
     return "270 stars, 350 ratings and 1000 plays"
 
 
+def sync(username: str, password: str) -> list[tuple[str, str, int, int, list[float], list[float]]]:
+    """The whole sync in JSON then XML, each page followed by its bare selector call:
+    ``[(kind, format, pages, items, page seconds, selector seconds)]``."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def call(method: str, params: dict[str, Any], fmt: str) -> bytes:
+        salt = hashlib.md5(str(time.perf_counter_ns()).encode()).hexdigest()[:8]
+        auth = {"u": username, "s": salt, "t": hashlib.md5((password + salt).encode()).hexdigest(),
+                "v": "1.16.1", "c": "bench"}
+        response = client.get(f"/rest/{method}.view", {**auth, **params, "f": fmt})
+        assert response.status_code == 200
+        return response.content
+
+    for fmt in ("json", "xml"):  # warm up: statement caches, the first sign-in
+        call("search3", {"query": "", "songCount": 50}, fmt)
+    rows = []
+    for kind in KINDS:
+        selector = _selector(kind)
+        for fmt in ("json", "xml"):
+            page_times, bare_times = [], []
+            offset = 0
+            while True:
+                method, params = _request(kind, offset)
+                started = time.perf_counter()
+                body = call(method, params, fmt)
+                page_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                selector(offset)
+                bare_times.append(time.perf_counter() - started)
+                count = _items(kind, body, fmt)
+                offset += count
+                if count < PAGE:
+                    break
+            rows.append((kind, fmt, len(page_times), offset, page_times, bare_times))
+    return rows
+
+
 def run(options: dict[str, Any], out) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import setup_test_environment, teardown_test_environment
 
     from bridge.subsonic import credentials
@@ -108,42 +146,11 @@ def run(options: dict[str, Any], out) -> None:
         user = get_user_model().objects.create_user("bench-sync")
         password = credentials.password_reset(user)
         marked = _mark(user, info, options["seed"])
-        client = Client(HTTP_HOST="127.0.0.1")
-
-        def call(method: str, params: dict[str, Any], fmt: str) -> bytes:
-            salt = hashlib.md5(str(time.perf_counter_ns()).encode()).hexdigest()[:8]
-            auth = {"u": "bench-sync", "s": salt, "t": hashlib.md5((password + salt).encode()).hexdigest(),
-                    "v": "1.16.1", "c": "bench"}
-            response = client.get(f"/rest/{method}.view", {**auth, **params, "f": fmt})
-            assert response.status_code == 200
-            return response.content
-
         out.write(f"Subsonic library sync ({connection.vendor}): {info['track_count']} tracks, {info['album_count']} "
                   f"albums, {info['artist_count']} artists (built in {info['seconds']} s); the user has {marked}; "
                   f"pages of {PAGE}, through Django's test Client, alternating with the bare selector for the same page\n")
-        for fmt in ("json", "xml"):  # warm up: statement caches, the first sign-in
-            call("search3", {"query": "", "songCount": 50}, fmt)
-        totals: dict[str, float] = {"json": 0.0, "xml": 0.0}
-        rows = []
-        for kind in KINDS:
-            selector = _selector(kind)
-            for fmt in ("json", "xml"):
-                page_times, bare_times = [], []
-                offset = 0
-                while True:
-                    method, params = _request(kind, offset)
-                    started = time.perf_counter()
-                    body = call(method, params, fmt)
-                    page_times.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    selector(offset)
-                    bare_times.append(time.perf_counter() - started)
-                    count = _items(kind, body, fmt)
-                    offset += count
-                    if count < PAGE:
-                        break
-                totals[fmt] += sum(page_times)
-                rows.append((kind, fmt, len(page_times), offset, page_times, bare_times))
+        rows = sync("bench-sync", password)
+        totals = {fmt: sum(sum(row[4]) for row in rows if row[1] == fmt) for fmt in ("json", "xml")}
         out.write(f"{'':11}{'':5}{'pages':>6}{'items':>8}{'total s':>9}{'page p50':>10}{'p95 ms':>8}"
                   f"{'selector p50':>14}{'p95 ms':>8}{'p95 ratio':>11}\n")
         for kind, fmt, pages, items, page_times, bare_times in rows:
