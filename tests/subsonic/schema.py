@@ -161,15 +161,20 @@ def _response_schema(method: str) -> tuple[str, dict]:
     return base.as_uri() + "#/get/responses/200/content/application~1json/schema", schema
 
 
-def validate_json(method: str, document: dict[str, Any], *, what: str = "answer") -> None:
+@lru_cache(maxsize=None)
+def _validator(method: str):
     from jsonschema import Draft7Validator
 
+    uri, _schema = _response_schema(method)
+    return Draft7Validator({"$ref": uri}, registry=_registry())
+
+
+def validate_json(method: str, document: dict[str, Any], *, what: str = "answer") -> None:
     body = document.get("subsonic-response") or {}
     base_keys = {"status", "version", "type", "serverVersion", "openSubsonic"}
     if method in ALLOWED_EMPTY and body.get("status") == "ok" and set(body) <= base_keys:
         method = "ping"  # the bare envelope, as ping answers it
-    uri, schema = _response_schema(method)
-    validator = Draft7Validator({"$ref": uri}, registry=_registry())
+    validator = _validator(method)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         # oneOf (success or failure) hides the cause: show the deepest errors of its branches.
