@@ -50,6 +50,7 @@ TRACK_ORDERS = {
     "title": ("sort_title", "id"),
     "recent": ("-created", "-id"),
     "updated": ("updated", "id"),
+    "id": ("id",),
 }
 
 
@@ -410,8 +411,8 @@ def track_list(
     """A page of tracks, optionally of one album, artist (id: theirs or on their albums),
     genre (id, or name in any case), years (the track's, else its album's; both bounds
     included), library, or changed since a time (``updated_since``: what an incremental sync
-    reads); ordered by album (catalogue order), title, recent (newest first) or updated
-    (oldest change first)."""
+    reads); ordered by album (catalogue order), title, recent (newest first), updated
+    (oldest change first) or id (the order they were added in: the cheapest to page)."""
     ordering = _order(TRACK_ORDERS, order)
     queryset = Track.objects.playable()
     if album is not None:

@@ -164,7 +164,7 @@ class TrackListQuery(PagingQuery):
                                               help_text="ISO 8601 time: tracks added or changed since (incremental sync)")
     order = serializers.ChoiceField(choices=list(selectors.TRACK_ORDERS), default="album",
                                     help_text="album (album, disc, number); title; recent (newest first); "
-                                              "updated (oldest change first)")
+                                              "updated (oldest change first); id (as added: the cheapest to page)")
 
     validate_genre = AlbumListQuery.validate_genre
 

@@ -104,14 +104,21 @@ def error_envelope(error: SubsonicError) -> dict[str, Any]:
 # -- rendering ------------------------------------------------------------------------------
 
 
+class Element(dict):
+    """An element already without ``None`` values, its children too (``shapes`` builds the
+    many songs of a page so): ``_clean`` passes it as it is."""
+
+
 def _clean(value: Any) -> Any:
     """JSON form: ``None`` dropped from dicts (lists of elements stay lists)."""
+    if type(value) is Element:
+        return value
     if type(value) is dict:
         return {key: _clean(item) if type(item) in _NESTED else item for key, item in value.items() if item is not None}
     return [_clean(item) if type(item) in _NESTED else item for item in value if item is not None]
 
 
-_NESTED = (dict, list, tuple)
+_NESTED = (dict, list, tuple, Element)
 # XML text: the five characters that need escaping in attributes, and those XML 1.0 cannot
 # carry at all (tags sometimes hold them: dropped). One C-level pass per value.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
@@ -132,7 +139,7 @@ def _text(value: Any) -> str:
 
 
 def _xml_element(name: str, value: Any, out: list[str]) -> None:
-    if type(value) is not dict:
+    if not isinstance(value, dict):
         out.append(f"<{name}>{_text(value)}</{name}>")
         return
     head = [f"<{name}"]
@@ -142,7 +149,7 @@ def _xml_element(name: str, value: Any, out: list[str]) -> None:
         if item is None:
             continue
         kind = type(item)
-        if kind is dict:
+        if kind is dict or kind is Element:
             _xml_element(key, item, children)
         elif kind is list or kind is tuple:
             for entry in item:

@@ -17,6 +17,7 @@ from bridge.files import AUDIO_TYPES
 from library.userdata import favourites, plays, ratings
 
 from . import ids
+from .responses import Element
 
 
 def iso(value: Any) -> str | None:
@@ -113,7 +114,7 @@ def _replay_gain(gain: dict[str, Any] | None) -> dict[str, Any] | None:
         "trackPeak": gain.get("track_peak"),
         "albumPeak": gain.get("album_peak"),
     }
-    return element if any(value is not None for value in element.values()) else None
+    return {key: value for key, value in element.items() if value is not None} or None
 
 
 def song(track: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -164,7 +165,8 @@ def song(track: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "displayAlbumArtist": album_artist["name"],
         "replayGain": _replay_gain(track.get("replaygain")),
     }
-    return marks.apply(element, "track", track["id"])
+    marks.apply(element, "track", track["id"])
+    return Element({key: value for key, value in element.items() if value is not None})
 
 
 def album_id3(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:

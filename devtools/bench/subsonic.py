@@ -46,7 +46,7 @@ def _selector(kind: str) -> Callable[[int], list]:
     from library import selectors
 
     if kind == "songs":
-        return lambda offset: queries.track_page(offset=offset, limit=PAGE)
+        return lambda offset: queries.track_page(offset=offset, limit=PAGE, order="id")
     if kind == "artists":
         return lambda offset: selectors.artist_list(offset=offset, limit=PAGE, order="name")["items"]
     return lambda offset: selectors.album_list(offset=offset, limit=PAGE, order="name")["items"]

@@ -112,10 +112,8 @@ def get_now_playing(call: Call) -> dict[str, Any]:
     marks = shapes.marks_for(call.user, tracks=[entry["track"] for entry in playing])
     entries = []
     for entry in playing:
-        element = shapes.song(entry["track"], marks)
-        element.update(username=entry["user"]["username"], minutesAgo=entry["minutes_ago"],
-                       playerId=0, playerName=entry["device"] or None)
-        entries.append(element)
+        entries.append({**shapes.song(entry["track"], marks), "username": entry["user"]["username"],
+                        "minutesAgo": entry["minutes_ago"], "playerId": 0, "playerName": entry["device"] or None})
     return {"nowPlaying": {"entry": entries}}
 
 

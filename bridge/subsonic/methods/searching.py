@@ -2,6 +2,8 @@
 
 An empty query (also ``""`` and ``*``, which some clients send) lists everything, paged
 by each kind's offset and count: that is how apps like Symfonium sync a whole library.
+Songs then come in the order they were added (an offset into it costs no sort: at 100,000
+tracks, catalogue order took 120-270 ms a page, most of the sync), artists and albums by name.
 Counts go up to ``MAX_COUNT``; the shared selectors serve pages of at most 500, so larger
 requests are filled from several pages.
 """
@@ -40,7 +42,7 @@ def _everything(kind: str, library: int | None) -> Callable[[int, int], list[dic
         return lambda offset, limit: selectors.artist_list(offset=offset, limit=limit, order="name", library=library)["items"]
     if kind == "album":
         return lambda offset, limit: selectors.album_list(offset=offset, limit=limit, order="name", library=library)["items"]
-    return lambda offset, limit: queries.track_page(offset=offset, limit=limit, library=library)
+    return lambda offset, limit: queries.track_page(offset=offset, limit=limit, library=library, order="id")
 
 
 def _matching(kind: str, query: str, pages: dict, library: int | None) -> Callable[[int, int], list[dict[str, Any]]]:
