@@ -101,6 +101,11 @@ def marks_for(user, *, tracks: Iterable[dict] = (), albums: Iterable[dict] = (),
 # -- elements -------------------------------------------------------------------------------
 
 
+def _element(element: dict[str, Any]) -> Element:
+    """The element without its ``None`` values (its children have none either)."""
+    return Element({key: value for key, value in element.items() if value is not None})
+
+
 def _people(refs: Iterable[dict]) -> list[dict[str, Any]]:
     return [{"id": ids.artist(ref["id"]), "name": ref["name"]} for ref in refs]
 
@@ -165,8 +170,7 @@ def song(track: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "displayAlbumArtist": album_artist["name"],
         "replayGain": _replay_gain(track.get("replaygain")),
     }
-    marks.apply(element, "track", track["id"])
-    return Element({key: value for key, value in element.items() if value is not None})
+    return _element(marks.apply(element, "track", track["id"]))
 
 
 def album_id3(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -190,7 +194,7 @@ def album_id3(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "artists": _people([artist]),
         "displayArtist": artist["name"],
     }
-    return marks.apply(element, "album", album["id"])
+    return _element(marks.apply(element, "album", album["id"]))
 
 
 def album_dir(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -212,7 +216,7 @@ def album_dir(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "artistId": ids.artist(artist["id"]),
         "mediaType": "album",
     }
-    return marks.apply(element, "album", album["id"])
+    return _element(marks.apply(element, "album", album["id"]))
 
 
 def artist(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -221,7 +225,7 @@ def artist(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "id": ids.artist(item["id"]),
         "name": item["name"],
     }
-    return marks.apply(element, "artist", item["id"])
+    return _element(marks.apply(element, "artist", item["id"]))
 
 
 def artist_id3(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -234,4 +238,4 @@ def artist_id3(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "sortName": item.get("sort_name"),
         "musicBrainzId": item.get("musicbrainz_id") or None,
     }
-    return marks.apply(element, "artist", item["id"], rating=False)
+    return _element(marks.apply(element, "artist", item["id"], rating=False))
