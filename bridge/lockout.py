@@ -42,9 +42,10 @@ def lockout_parameters(request, credentials) -> list[str]:
 
 def username_key(request, credentials) -> str | None:
     """``AXES_USERNAME_CALLABLE``: the username as counted, marked so that a username that
-    looks like an address (``10.0.0.1`` is a valid username) never shares that address's count."""
+    looks like an address (``10.0.0.1`` is a valid username) never shares that address's count;
+    in lower case, as sign-ins ignore it (``bridge.usernames``)."""
     username = (credentials or {}).get("username")
-    return f"user:{username}" if username else None
+    return f"user:{username.lower()}" if username else None
 
 
 def is_locked(request, username: str | None) -> bool:

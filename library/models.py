@@ -186,7 +186,7 @@ class Track(models.Model):
     cover = models.ForeignKey(CoverArt, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
     search_key = models.CharField(max_length=2000, default="")
     created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
+    updated = models.DateTimeField(auto_now=True, db_index=True)  # incremental sync: tracks changed since
 
     objects = TrackQuerySet.as_manager()
 

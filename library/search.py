@@ -127,15 +127,20 @@ class Matches(NamedTuple):
     exact: bool  # False: COUNT_LIMIT or more match (``total`` is COUNT_LIMIT)
 
 
-def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, using: str = "default") -> Matches:
+def search_ids(kind: str, query: str, *, limit: int, offset: int = 0, library: int | None = None,
+               using: str = "default") -> Matches:
     """A page of ids of the ``kind`` rows matching ``query``, best first, and how many match
-    (counted up to ``COUNT_LIMIT``)."""
+    (counted up to ``COUNT_LIMIT``); with ``library``, only rows with a track in that library."""
     index = INDEXES[kind]
     terms = words(query)
     if not terms:
         return Matches([], 0, True)
     connection = connections[using]
     hidden = _hidden(kind, using)
+    if library is not None:
+        sql, params = _in_library(kind, library)
+        combined, params = _combine(*hidden, sql, params)
+        hidden = combined.replace("{table}", INDEXES[kind].table), params
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             return _sqlite_ids(cursor, index, fts_query(terms), limit, offset, hidden)
@@ -149,6 +154,29 @@ def _hidden(kind: str, using: str) -> tuple[str, tuple]:
     for artists. Used as ``id NOT IN (...)``."""
     subquery = {"track": hidden_track_ids, "album": hidden_album_ids}.get(kind)
     return (subquery(), ()) if subquery and any_library_disabled(using) else ("", ())
+
+
+_LIBRARY_ROWS = {
+    "track": "SELECT id FROM library_track WHERE library_id = %s",
+    "album": "SELECT album_id FROM library_track WHERE library_id = %s",
+    "artist": ("SELECT a.album_artist_id FROM library_album a JOIN library_track t ON t.album_id = a.id "
+               "WHERE t.library_id = %s UNION SELECT ta.artist_id FROM library_trackartist ta "
+               "JOIN library_track t ON t.id = ta.track_id WHERE t.library_id = %s"),
+}
+
+
+def _in_library(kind: str, library: int) -> tuple[str, tuple]:
+    """SQL (and parameters) for the ids of ``kind`` rows with a track in ``library``."""
+    sql = _LIBRARY_ROWS[kind]
+    return sql, (library,) * sql.count("%s")
+
+
+def _combine(hidden_sql: str, hidden_params: tuple, library_sql: str, library_params: tuple) -> tuple[str, tuple]:
+    """One ``NOT IN`` subquery for what is hidden or outside the library."""
+    outside = f"SELECT id FROM {{table}} WHERE id NOT IN ({library_sql})"
+    if hidden_sql:
+        return f"{hidden_sql} UNION {outside}", (*hidden_params, *library_params)
+    return outside, library_params
 
 
 def _counted(counted: int) -> tuple[int, bool]:

@@ -19,9 +19,10 @@ Shapes (see the ``_artist``/``_album``/``_track`` builders):
 from __future__ import annotations
 
 import functools
-import os
 import hashlib
+import os
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -88,8 +89,18 @@ def _order(orders: dict[str, tuple], order: str) -> tuple:
 # -- querysets ------------------------------------------------------------------------------
 
 
-def _artists() -> QuerySet:
-    return Artist.objects.annotate(album_count=_count(Album, "album_artist_id"))
+def _artists(library: int | None = None) -> QuerySet:
+    """Artists with their album counts; with ``library``, only those with a track there (as
+    album artist or track artist), counting their albums with a track there."""
+    if library is None:
+        return Artist.objects.annotate(album_count=_count(Album, "album_artist_id"))
+    in_library = Exists(Track.objects.filter(album=OuterRef("pk"), library_id=library))
+    albums = Album.objects.filter(in_library)
+    counted = albums.filter(album_artist_id=OuterRef("pk")).order_by().values("album_artist_id").annotate(n=Count("*")).values("n")
+    return (Artist.objects
+            .filter(Q(Exists(albums.filter(album_artist_id=OuterRef("pk"))))
+                    | Q(Exists(TrackArtist.objects.filter(artist_id=OuterRef("pk"), track__library_id=library))))
+            .annotate(album_count=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))))
 
 
 def _by_ids(ids: list[int], dicts) -> list[dict[str, Any]]:
@@ -117,6 +128,22 @@ def albums_by_ids(album_ids: list[int]) -> list[dict[str, Any]]:
 def tracks_by_ids(track_ids: list[int]) -> list[dict[str, Any]]:
     """Track dicts for these ids, in the ids' order."""
     return _by_ids(track_ids, lambda chunk: _track_dicts(Track.objects.playable().filter(pk__in=chunk).order_by()))
+
+
+def in_library(kind: str, ids: list[int], library: int) -> set[int]:
+    """Those of ``ids`` (of ``kind``: artist, album or track) with a track in ``library``."""
+    ids = list(ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start:start + IN_CHUNK]
+        if kind == "track":
+            rows = Track.objects.filter(pk__in=chunk, library_id=library).values_list("id", flat=True)
+        elif kind == "album":
+            rows = Track.objects.filter(album_id__in=chunk, library_id=library).values_list("album_id", flat=True)
+        else:
+            rows = _artists(library).filter(pk__in=chunk).values_list("id", flat=True)
+        found.update(rows)
+    return found
 
 
 # -- dict builders --------------------------------------------------------------------------
@@ -270,9 +297,11 @@ def _track(row: dict[str, Any], artists: list[dict[str, Any]], genres: list[str]
 # -- artists --------------------------------------------------------------------------------
 
 
-def artist_list(*, offset: int = 0, limit: int = DEFAULT_LIMIT, order: str = "name") -> dict[str, Any]:
-    """A page of artists (album artists and track artists alike) with their album counts."""
-    queryset = _artists().order_by(*_order(ARTIST_ORDERS, order)).values(*_ARTIST_VALUES)
+def artist_list(*, offset: int = 0, limit: int = DEFAULT_LIMIT, order: str = "name",
+                library: int | None = None) -> dict[str, Any]:
+    """A page of artists (album artists and track artists alike) with their album counts; with
+    ``library`` (id), those with a track in it and their albums there."""
+    queryset = _artists(library).order_by(*_order(ARTIST_ORDERS, order)).values(*_ARTIST_VALUES)
     return _paginate(queryset, _artist, offset, limit)
 
 
@@ -439,47 +468,66 @@ def track_get(track_id: int, *, with_path: bool = False) -> dict[str, Any]:
 
 
 TRACK_ORDERS = {
+    "album": ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
+              F("track_number").asc(nulls_last=True), "sort_title", "id"),
     "title": ("sort_title", "id"),
     "artist": ("artist_display", "album__sort_title", F("disc_number").asc(nulls_first=True),
                F("track_number").asc(nulls_last=True), "id"),
-    "album": ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
-              F("track_number").asc(nulls_last=True), "sort_title", "id"),
     "year": (F("year").asc(nulls_last=True), "album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
              F("track_number").asc(nulls_last=True), "id"),
     "duration": ("duration_ms", "id"),
     "recent": ("-created", "-id"),
+    "updated": ("updated", "id"),
+    "id": ("id",),
 }
 
 
 def track_list(
     *,
-    order: str = "album",
-    descending: bool = False,
+    album: int | None = None,
+    artist: int | None = None,
     genre: int | str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
+    library: int | None = None,
+    updated_since: datetime | None = None,
+    order: str = "album",
+    descending: bool = False,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    """A page of every playable track, optionally of a genre (id, or name in any case) or years
-    (``year_from``..``year_to``); ordered by title, artist, album (disc and number), year,
-    duration or recent (newest first); ``descending`` reverses (undated tracks stay last)."""
+    """A page of playable tracks (the web UI's songs table and REST ``tracks/``), optionally
+    of one album, artist (id: theirs or on their albums), genre (id, or name in any case),
+    years (the track's, else its album's; both bounds included), library, or changed since a
+    time (``updated_since``: what an incremental sync reads); ordered by album (catalogue
+    order), title, artist, year, duration, recent (newest first), updated (oldest change
+    first) or id (the order they were added in: the cheapest to page); ``descending``
+    reverses (undated tracks stay last)."""
     ordering = _order(TRACK_ORDERS, order)
     if descending:
         ordering = _reversed(ordering)
-    tracks = Track.objects.playable()
+    queryset = Track.objects.playable()
+    if album is not None:
+        queryset = queryset.filter(album_id=album)
+    if artist is not None:
+        queryset = queryset.filter(Q(album__album_artist_id=artist)
+                                   | Q(Exists(TrackArtist.objects.filter(track_id=OuterRef("pk"), artist_id=artist))))
     if genre is not None:
         links = Track.genres.through.objects.filter(track_id=OuterRef("pk"))
         links = links.filter(genre_id=genre) if isinstance(genre, int) else links.filter(genre__name__iexact=genre)
-        tracks = tracks.filter(Exists(links))
+        queryset = queryset.filter(Exists(links))
     if year_from is not None:
-        tracks = tracks.filter(year__gte=year_from)
+        queryset = queryset.filter(Q(year__gte=year_from) | Q(year__isnull=True, album__year__gte=year_from))
     if year_to is not None:
-        tracks = tracks.filter(year__lte=year_to)
+        queryset = queryset.filter(Q(year__lte=year_to) | Q(year__isnull=True, album__year__lte=year_to))
+    if library is not None:
+        queryset = queryset.filter(library_id=library)
+    if updated_since is not None:
+        queryset = queryset.filter(updated__gte=updated_since)
     offset, limit = page_bounds(offset, limit)
-    tracks = tracks.order_by(*ordering)
-    total = tracks.count()
-    ids = list(tracks.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
+    queryset = queryset.order_by(*ordering)
+    total = queryset.count()
+    ids = list(queryset.values_list("id", flat=True)[offset:offset + limit]) if total > offset else []
     return _page(_by_ids(ids, lambda chunk: _track_dicts(Track.objects.filter(pk__in=chunk).order_by())), total, offset, limit)
 
 
@@ -494,8 +542,9 @@ def _count(model, field: str) -> Coalesce:
     """How many ``model`` rows point at the outer row through ``field``: an index lookup per
     outer row, where a join and GROUP BY read the whole table (PostgreSQL chose a hash join
     over every album to count the albums of the 50 artists of a search page: 2.3 ms)."""
+    rows = model if isinstance(model, QuerySet) else model.objects.all()
     counted = (
-        model.objects.filter(**{field: OuterRef("pk")})
+        rows.filter(**{field: OuterRef("pk")})
         .order_by()
         .values(field)
         .annotate(n=Count("*"))
@@ -504,12 +553,17 @@ def _count(model, field: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def genre_list() -> list[dict[str, Any]]:
-    """Genres in use, by name: ``[{id, name, album_count, track_count}]``."""
+def genre_list(*, library: int | None = None) -> list[dict[str, Any]]:
+    """Genres in use, by name: ``[{id, name, album_count, track_count}]``; with ``library``
+    (id), counting its tracks and the albums with a track in it."""
+    album_links, track_links = Album.genres.through.objects.all(), Track.genres.through.objects.all()
+    if library is not None:
+        album_links = album_links.filter(Exists(Track.objects.filter(album_id=OuterRef("album_id"), library_id=library)))
+        track_links = track_links.filter(track__library_id=library)
     genres = (
         Genre.objects.annotate(
-            album_count=_count(Album.genres.through, "genre_id"),
-            track_count=_count(Track.genres.through, "genre_id"),
+            album_count=_count(album_links, "genre_id"),
+            track_count=_count(track_links, "genre_id"),
         )
         .filter(Q(album_count__gt=0) | Q(track_count__gt=0))
         .order_by("name")
@@ -523,23 +577,24 @@ def genre_list() -> list[dict[str, Any]]:
 # -- search ---------------------------------------------------------------------------------
 
 
-def _search_page(kind: str, by_ids, query: str, offset: int, limit: int) -> dict[str, Any]:
-    ids, total, exact = search_index.search_ids(kind, query, limit=limit, offset=offset)
+def _search_page(kind: str, by_ids, query: str, offset: int, limit: int, library: int | None = None) -> dict[str, Any]:
+    ids, total, exact = search_index.search_ids(kind, query, limit=limit, offset=offset, library=library)
     return {**_page(by_ids(ids), total, offset, limit), "total_exact": exact}
 
 
 
 
-def search(query: str, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+def search(query: str, *, offset: int = 0, limit: int = DEFAULT_LIMIT, library: int | None = None) -> dict[str, Any]:
     """Artists, albums and tracks matching ``query`` (word prefixes, any case and accents),
-    best first, each a page with the same offset and limit. See ``library.search``.
+    best first, each a page with the same offset and limit. See ``library.search``. With
+    ``library`` (id), only those with a track in that library.
 
     A search page's ``total`` counts up to ``library.search.COUNT_LIMIT`` matches;
     ``total_exact`` is False when at least that many match (show "2000+")."""
     offset, limit = page_bounds(offset, limit)
     return {
-        "artists": _search_page("artist", artists_by_ids, query, offset, limit),
-        "albums": _search_page("album", albums_by_ids, query, offset, limit),
-        "tracks": _search_page("track", tracks_by_ids, query, offset, limit),
+        "artists": _search_page("artist", artists_by_ids, query, offset, limit, library),
+        "albums": _search_page("album", albums_by_ids, query, offset, limit, library),
+        "tracks": _search_page("track", tracks_by_ids, query, offset, limit, library),
     }
 

@@ -197,10 +197,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bridge.middleware.ApiGZipMiddleware",  # large JSON/XML of /rest/ and /api/ (bridge/middleware.py)
     "django.middleware.security.SecurityMiddleware",
     # Static files: the collected, versioned names with a year's immutable lifetime and their
     # gzip or brotli copy; before collectstatic, the source files (mediaproject.storage).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "bridge.middleware.SubsonicCorsMiddleware",  # any origin on /rest/, preflights answered
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -397,7 +399,7 @@ SHARE_RATE = env_str("SHARE_RATE") or "120/min"
 SHARE_RATE_LIMIT, SHARE_RATE_WINDOW = env_rate("SHARE_RATE", SHARE_RATE)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out sign-ins
-    "django.contrib.auth.backends.ModelBackend",
+    "bridge.usernames.CaseInsensitiveModelBackend",  # usernames in any case (bridge/usernames.py)
 ]
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT

@@ -125,3 +125,58 @@ async def ws_client():
             await client.close()
         except Exception:
             pass
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _subsonic_answers_within_schema():
+    """Every ``/rest/`` answer a test receives, from Django's test client (also through the
+    ASGI application) or over HTTP with ``urllib`` (live servers, py-sonic), is checked
+    against the official Subsonic/OpenSubsonic schemas (``tests/subsonic/schema.py``)."""
+    import gzip
+    import io
+    import urllib.parse
+    import urllib.request
+    import urllib.response
+
+    from django.test.client import Client as DjangoClient
+
+    from tests.subsonic import schema
+
+    if schema.SPECS is None:
+        yield
+        return
+
+    def body_of(content: bytes, encoding: str | None) -> bytes:
+        return gzip.decompress(content) if (encoding or "").lower() == "gzip" else content
+
+    original_request = DjangoClient.request
+
+    def request(self, **kwargs):
+        response = original_request(self, **kwargs)
+        path = kwargs.get("PATH_INFO", "")
+        if path.startswith("/rest/") and not getattr(response, "streaming", False):
+            schema.check_http(path, response.get("Content-Type", ""),
+                              body_of(response.content, response.get("Content-Encoding")))
+        return response
+
+    original_open = urllib.request.OpenerDirector.open
+
+    def open_(self, fullurl, *args, **kwargs):
+        response = original_open(self, fullurl, *args, **kwargs)
+        url = fullurl if isinstance(fullurl, str) else fullurl.full_url
+        path = urllib.parse.urlsplit(url).path
+        content_type = response.headers.get("Content-Type", "")
+        if not path.startswith("/rest/") or not content_type.startswith(("text/xml", "application/json", "application/javascript")):
+            return response
+        raw = response.read()
+        response.close()
+        schema.check_http(path, content_type, body_of(raw, response.headers.get("Content-Encoding")))
+        return urllib.response.addinfourl(io.BytesIO(raw), response.headers, url, response.status)
+
+    DjangoClient.request = request
+    urllib.request.OpenerDirector.open = open_
+    try:
+        yield
+    finally:
+        DjangoClient.request = original_request
+        urllib.request.OpenerDirector.open = original_open

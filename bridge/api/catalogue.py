@@ -165,6 +165,30 @@ class AlbumListQuery(PagingQuery):
         return value
 
 
+class TrackListQuery(PagingQuery):
+    album = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="album id")
+    artist = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
+                                      help_text="artist id: their tracks and the tracks of their albums")
+    genre = serializers.CharField(max_length=200, required=False,
+                                  help_text="genre id (digits), or name in any case")
+    year_from = serializers.IntegerField(min_value=0, max_value=9999, required=False,
+                                         help_text="first year (the track's, else its album's)")
+    year_to = serializers.IntegerField(min_value=0, max_value=9999, required=False, help_text="last year, included")
+    library = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="library id")
+    updated_since = serializers.DateTimeField(required=False,
+                                              help_text="ISO 8601 time: tracks added or changed since (incremental sync)")
+    order = serializers.ChoiceField(choices=list(selectors.TRACK_ORDERS), default="album",
+                                    help_text="album (album, disc, number); title; recent (newest first); "
+                                              "updated (oldest change first); id (as added: the cheapest to page)")
+
+    validate_genre = AlbumListQuery.validate_genre
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("year_from") is not None and attrs.get("year_to") is not None and attrs["year_from"] > attrs["year_to"]:
+            raise serializers.ValidationError({"year_from": "must not be after year_to."})
+        return attrs
+
+
 class SearchQuery(PagingQuery):
     q = serializers.CharField(max_length=200, help_text="words; each matches the start of a word, any case or accents")
 
@@ -211,6 +235,17 @@ class AlbumDetailView(ApiView):
                    summary="An album with its tracks")
     def get(self, request, album_id: int):
         return Response(selectors.album_get(album_id))
+
+
+class TrackListView(ApiView):
+    """Tracks, optionally of one album, artist, genre (id or name), year range or library, or changed since a time; paged, ordered."""
+
+    @extend_schema(operation_id="tracks_list", tags=TAG, parameters=[TrackListQuery],
+                   responses={200: page_of(TrackSerializer), **errors(400)},
+                   summary="A page of tracks, filtered and ordered (updated_since for incremental sync)")
+    def get(self, request):
+        query = parse(TrackListQuery, request.query_params)
+        return Response(selectors.track_list(**query))
 
 
 class TrackDetailView(ApiView):

@@ -60,6 +60,7 @@ urlpatterns = [
     path("albums/", catalogue.AlbumListView.as_view(), name="api-albums"),
     path("albums/<id:album_id>/", catalogue.AlbumDetailView.as_view(), name="api-album"),
     path("albums/<id:album_id>/cover", covers.AlbumCoverView.as_view(), name="api-album-cover"),
+    path("tracks/", catalogue.TrackListView.as_view(), name="api-tracks"),
     path("tracks/<id:track_id>/", catalogue.TrackDetailView.as_view(), name="api-track"),
     path("tracks/<id:track_id>/cover", covers.TrackCoverView.as_view(), name="api-track-cover"),
     path("tracks/<id:track_id>/stream", TrackStreamView.as_view(), name="track-stream"),

@@ -29,6 +29,7 @@ import hmac
 from django.conf import settings
 
 from bridge import lockout
+from bridge.usernames import same_name
 from library.models import SubsonicCredential
 
 from . import credentials
@@ -103,11 +104,8 @@ def _authenticate(params) -> object:
         raise SubsonicError(ERROR_MISSING_PARAMETER, "Required parameter is missing: s")
     password = _clear_password(p) if p is not None else None
 
-    credential = (
-        SubsonicCredential.objects.select_related("user")
-        .filter(user__username=username, user__is_active=True)
-        .first()
-    )
+    credential = same_name(SubsonicCredential.objects.select_related("user").filter(user__is_active=True),
+                           username, "user__username").first()
     # Decrypted for an unknown user too (a dummy): the same work, so the same time, either way.
     stored = credentials.decrypt(credential.password_encrypted if credential is not None else _dummy_ciphertext())
     ok = _matches(stored or _DUMMY, password=password, token=t, salt=s)

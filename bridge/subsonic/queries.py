@@ -9,8 +9,9 @@ same dict REST and WebSocket clients get, with a fixed number of queries per cal
 - ``album_ids_for_list``: the getAlbumList types the shared ``album_list`` has no order for
   (random, alphabeticalByArtist, byYear ranges; highest, frequent and recent through
   ``ratings.album_ids_by_rating`` / ``album_ids_by_plays``, within the music folder).
-- ``track_page``: every track (or a genre's), paged in catalogue order (getSongsByGenre,
-  the empty search that clients use to sync the whole library).
+- ``track_page``: every track (or a genre's), paged in catalogue order (getSongsByGenre)
+  or in the order they were added (the empty search that clients use to sync the whole
+  library).
 - ``random_track_ids``, ``lyrics_track``, ``artist_cover``.
 """
 from __future__ import annotations
@@ -26,8 +27,6 @@ from library.models import Album, CoverArt, Track
 albums_by_ids = selectors.albums_by_ids
 tracks_by_ids = selectors.tracks_by_ids
 
-TRACK_ORDER = ("album__sort_title", "album_id", F("disc_number").asc(nulls_first=True),
-               F("track_number").asc(nulls_last=True), "sort_title", "id")
 
 
 def _in_library(queryset: QuerySet, library: int | None) -> QuerySet:
@@ -58,14 +57,18 @@ def album_ids_for_list(kind: str, *, user, offset: int, size: int, from_year: in
     raise ValueError(kind)  # pragma: no cover - the view checks the type first
 
 
-def track_page(*, offset: int, limit: int, genre: str | None = None, library: int | None = None) -> list[dict[str, Any]]:
-    """A page of tracks in catalogue order (album, disc, number), of a genre (name, any case)."""
+def track_page(*, offset: int, limit: int, genre: str | None = None, library: int | None = None,
+               order: str = "album") -> list[dict[str, Any]]:
+    """A page of tracks, of a genre (name, any case), in an order of ``selectors.TRACK_ORDERS``:
+    catalogue order (album, disc, number), or ``id`` (the order they were added in: what a
+    whole-library sync pages through, since an offset into it costs no sort)."""
     tracks = Track.objects.playable()
     if genre is not None:
         tracks = tracks.filter(genres__name__iexact=genre)
     if library is not None:
         tracks = tracks.filter(library_id=library)
-    track_ids = list(tracks.order_by(*TRACK_ORDER).values_list("id", flat=True)[offset:offset + limit])
+    ordering = selectors.TRACK_ORDERS[order]
+    track_ids = list(tracks.order_by(*ordering).values_list("id", flat=True)[offset:offset + limit])
     return tracks_by_ids(track_ids)
 
 

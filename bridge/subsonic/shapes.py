@@ -17,12 +17,18 @@ from bridge.files import AUDIO_TYPES
 from library.userdata import favourites, plays, ratings
 
 from . import ids
+from .responses import Element
 
 
 def iso(value: Any) -> str | None:
     """An ISO time (string or datetime) as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC."""
     if value is None or value == "":
         return None
+    if type(value) is str and value.endswith("+00:00"):  # the selectors' isoformat() of UTC times: no parsing
+        if len(value) == 25:
+            return value[:19] + ".000Z"
+        if len(value) == 32:
+            return value[:23] + "Z"
     if isinstance(value, str):
         try:
             value = datetime.datetime.fromisoformat(value)
@@ -45,7 +51,9 @@ def content_type(suffix: str) -> str:
 
 
 def _safe(name: str) -> str:
-    return (name or "").replace("/", "_").replace("\\", "_")
+    if not name:
+        return ""
+    return name.replace("/", "_").replace("\\", "_") if "/" in name or "\\" in name else name
 
 
 # -- the caller's marks ---------------------------------------------------------------------
@@ -72,9 +80,11 @@ class Marks:
                 marks.plays = dict(plays.play_counts(user, wanted))
         return marks
 
-    def apply(self, element: dict[str, Any], kind: str, pk: int) -> dict[str, Any]:
+    def apply(self, element: dict[str, Any], kind: str, pk: int, *, rating: bool = True) -> dict[str, Any]:
+        """The marks as attributes; ``rating=False`` for elements without ``userRating`` (ArtistID3)."""
         element["starred"] = iso(self.starred.get(kind, {}).get(pk))
-        element["userRating"] = self.ratings.get(kind, {}).get(pk)
+        if rating:
+            element["userRating"] = self.ratings.get(kind, {}).get(pk)
         if kind == "track":
             element["playCount"] = self.plays.get(pk, 0)
         return element
@@ -91,6 +101,11 @@ def marks_for(user, *, tracks: Iterable[dict] = (), albums: Iterable[dict] = (),
 # -- elements -------------------------------------------------------------------------------
 
 
+def _element(element: dict[str, Any]) -> Element:
+    """The element without its ``None`` values (its children have none either)."""
+    return Element({key: value for key, value in element.items() if value is not None})
+
+
 def _people(refs: Iterable[dict]) -> list[dict[str, Any]]:
     return [{"id": ids.artist(ref["id"]), "name": ref["name"]} for ref in refs]
 
@@ -104,7 +119,7 @@ def _replay_gain(gain: dict[str, Any] | None) -> dict[str, Any] | None:
         "trackPeak": gain.get("track_peak"),
         "albumPeak": gain.get("album_peak"),
     }
-    return element if any(value is not None for value in element.values()) else None
+    return {key: value for key, value in element.items() if value is not None} or None
 
 
 def song(track: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -115,42 +130,47 @@ def song(track: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
     disc = track.get("disc_number")
     prefix = f"{disc}-" if disc and disc > 1 else ""
     name = f"{prefix}{number:02d} - " if number else ""
-    first_artist = track["artists"][0] if track.get("artists") else album_artist
+    artists = track.get("artists")
+    first_artist = artists[0] if artists else album_artist
+    genres = track.get("genres")
+    album_id = f"{ids.ALBUM}-{album['id']}"
+    shown = track["artist"] or album_artist["name"]
+    bitrate = track.get("bitrate")
     element = {
-        "id": ids.track(track["id"]),
-        "parent": ids.album(album["id"]),
+        "id": f"{ids.TRACK}-{track['id']}",
+        "parent": album_id,
         "isDir": False,
         "title": track["title"],
         "album": album["title"],
-        "artist": track["artist"] or album_artist["name"],
+        "artist": shown,
         "track": number,
         "year": track.get("year"),
-        "genre": track["genres"][0] if track.get("genres") else None,
+        "genre": genres[0] if genres else None,
         "coverArt": ids.cover(track.get("cover")),
         "size": track.get("size"),
-        "contentType": content_type(suffix),
+        "contentType": AUDIO_TYPES.get(suffix, "application/octet-stream"),
         "suffix": suffix,
-        "duration": seconds(track.get("duration_ms")),
-        "bitRate": round(track["bitrate"] / 1000) if track.get("bitrate") else None,
+        "duration": int(round((track.get("duration_ms") or 0) / 1000)),
+        "bitRate": round(bitrate / 1000) if bitrate else None,
         "samplingRate": track.get("sample_rate"),
         "channelCount": track.get("channels"),
         "path": f"{_safe(album_artist['name'])}/{_safe(album['title'])}/{_safe(name + track['title'])}.{suffix}",
         "isVideo": False,
         "discNumber": disc,
-        "albumId": ids.album(album["id"]),
-        "artistId": ids.artist(first_artist["id"]),
+        "albumId": album_id,
+        "artistId": f"{ids.ARTIST}-{first_artist['id']}",
         "type": "music",
         "mediaType": "song",
         "created": iso(track.get("created")),
         "musicBrainzId": (track.get("musicbrainz") or {}).get("track") or None,
-        "genres": [{"name": name} for name in track.get("genres") or []],
-        "artists": _people(track.get("artists") or []),
-        "displayArtist": track["artist"] or album_artist["name"],
-        "albumArtists": _people([album_artist]),
+        "genres": [{"name": genre} for genre in genres] if genres else [],
+        "artists": _people(artists) if artists else [],
+        "displayArtist": shown,
+        "albumArtists": [{"id": f"{ids.ARTIST}-{album_artist['id']}", "name": album_artist["name"]}],
         "displayAlbumArtist": album_artist["name"],
         "replayGain": _replay_gain(track.get("replaygain")),
     }
-    return marks.apply(element, "track", track["id"])
+    return _element(marks.apply(element, "track", track["id"]))
 
 
 def album_id3(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -174,7 +194,7 @@ def album_id3(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "artists": _people([artist]),
         "displayArtist": artist["name"],
     }
-    return marks.apply(element, "album", album["id"])
+    return _element(marks.apply(element, "album", album["id"]))
 
 
 def album_dir(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -185,20 +205,18 @@ def album_dir(album: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "parent": ids.artist(artist["id"]),
         "isDir": True,
         "title": album["title"],
-        "name": album["title"],
         "album": album["title"],
         "artist": artist["name"],
         "year": album.get("year"),
         "genre": album["genres"][0] if album.get("genres") else None,
         "coverArt": ids.cover(album.get("cover")),
         "duration": seconds(album.get("duration_ms")),
-        "songCount": album.get("track_count", 0),
         "created": iso(album.get("created")),
         "albumId": ids.album(album["id"]),
         "artistId": ids.artist(artist["id"]),
         "mediaType": "album",
     }
-    return marks.apply(element, "album", album["id"])
+    return _element(marks.apply(element, "album", album["id"]))
 
 
 def artist(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -206,10 +224,8 @@ def artist(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
     element = {
         "id": ids.artist(item["id"]),
         "name": item["name"],
-        "albumCount": item.get("album_count"),
-        "coverArt": ids.artist(item["id"]),
     }
-    return marks.apply(element, "artist", item["id"])
+    return _element(marks.apply(element, "artist", item["id"]))
 
 
 def artist_id3(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
@@ -222,4 +238,4 @@ def artist_id3(item: dict[str, Any], marks: Marks = NO_MARKS) -> dict[str, Any]:
         "sortName": item.get("sort_name"),
         "musicBrainzId": item.get("musicbrainz_id") or None,
     }
-    return marks.apply(element, "artist", item["id"])
+    return _element(marks.apply(element, "artist", item["id"], rating=False))

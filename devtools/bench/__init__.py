@@ -12,6 +12,7 @@ BENCHMARKS = {
     "fanout": "devtools.bench.fanout",
     "rpc": "devtools.bench.fanout",
     "subsonic-auth": "devtools.bench.subsonic_auth",
+    "subsonic": "devtools.bench.subsonic",
     "streams": "devtools.bench.streams",
     "handler": "devtools.bench.handler",
     "transcode": "devtools.bench.transcode",

@@ -8,8 +8,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from ..models import Favourite
-from ..selectors import _iso, albums_by_ids, artists_by_ids, tracks_by_ids
-from .shared import KINDS, _bool, _check_exists, _chunks, _kind, _lookup_ids
+from ..selectors import _iso, albums_by_ids, artists_by_ids, in_library, tracks_by_ids
+from .shared import KINDS, _bool, _check_exists, _chunks, _kind, _lookup_ids, _whole
 
 
 def favourite_set(user, kind: str, object_id: int, starred: bool) -> dict[str, Any]:
@@ -25,15 +25,19 @@ def favourite_set(user, kind: str, object_id: int, starred: bool) -> dict[str, A
     return {"kind": kind, "id": object_id, "starred": True, "starred_at": _iso(favourite.starred_at)}
 
 
-def favourite_list(user) -> dict[str, list[dict[str, Any]]]:
+def favourite_list(user, *, library: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything the user starred, most recent first: ``{artists, albums, tracks}``, each item
-    the catalogue dict plus ``starred_at``."""
+    the catalogue dict plus ``starred_at``; with ``library`` (id), what has a track there."""
     starred: dict[str, dict[int, datetime]] = {kind: {} for kind in KINDS}
     for kind, track_id, album_id, artist_id, when in (
         Favourite.objects.filter(user=user).order_by("-starred_at", "-id")
         .values_list("kind", "track_id", "album_id", "artist_id", "starred_at")
     ):
         starred[kind][{"track": track_id, "album": album_id, "artist": artist_id}[kind]] = when
+    if library is not None:
+        for kind in KINDS:
+            kept = in_library(kind, list(starred[kind]), library)
+            starred[kind] = {pk: when for pk, when in starred[kind].items() if pk in kept}
     result = {}
     for key, kind, items in (("artists", "artist", artists_by_ids(list(starred["artist"]))),
                              ("albums", "album", albums_by_ids(list(starred["album"]))),
@@ -46,6 +50,10 @@ def favourite_ids(user, kind: str, ids: Iterable[int]) -> dict[int, str]:
     """``{id: starred_at}`` for those of ``ids`` (of ``kind``) the user starred, to decorate lists."""
     kind = _kind(kind)
     ids = _lookup_ids(ids, kind)
+    whole = _whole(Favourite.objects.filter(user=user, kind=kind).order_by().values_list(f"{kind}_id", "starred_at"), ids)
+    if whole is not None:
+        wanted = set(ids)
+        return {object_id: _iso(when) for object_id, when in whole if object_id in wanted}
     result: dict[int, str] = {}
     for chunk in _chunks(ids):
         rows = Favourite.objects.filter(user=user, kind=kind, **{f"{kind}_id__in": chunk})

@@ -24,7 +24,7 @@ from common.errors import InvalidPayload
 
 from ..models import NowPlaying, Play
 from ..selectors import DEFAULT_LIMIT, _iso, _page, page_bounds, tracks_by_ids
-from .shared import _bool, _chunks, _id, _lookup_ids, _one_track, _text, _tracks_of, _user_ref, _window
+from .shared import _bool, _chunks, _id, _lookup_ids, _whole, _one_track, _text, _tracks_of, _user_ref, _window
 
 MAX_DEVICE = 100
 # "Now playing" lasts the track's duration plus this margin (pauses, buffering), or
@@ -144,6 +144,12 @@ def play_stats(user, track_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """``{track id: {count, last_played}}`` for those of ``track_ids`` the user played."""
     ids = _lookup_ids(track_ids, "track")
     result: dict[int, dict[str, Any]] = {}
+    # A long list and few plays (WHOLE_SET at most): count every play of the user at once.
+    if _whole(Play.objects.filter(user=user).order_by().values_list("id", flat=True), ids) is not None:
+        wanted = set(ids)
+        rows = Play.objects.filter(user=user).order_by().values("track_id").annotate(count=Count("id"), last=Max("played_at"))
+        return {row["track_id"]: {"count": row["count"], "last_played": _iso(row["last"])}
+                for row in rows if row["track_id"] in wanted}
     for chunk in _chunks(ids):
         rows = (
             Play.objects.filter(user=user, track_id__in=chunk)

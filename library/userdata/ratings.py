@@ -6,7 +6,7 @@ from typing import Any, Iterable
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from ..models import Rating
-from .shared import _check_exists, _chunks, _int, _kind, _lookup_ids, _window
+from .shared import _check_exists, _chunks, _int, _kind, _lookup_ids, _whole, _window
 
 
 def rating_set(user, kind: str, object_id: int, rating: int) -> dict[str, Any]:
@@ -26,6 +26,10 @@ def rating_get_many(user, kind: str, ids: Iterable[int]) -> dict[int, int]:
     """``{id: rating}`` for those of ``ids`` (of ``kind``) the user rated."""
     kind = _kind(kind)
     ids = _lookup_ids(ids, kind)
+    whole = _whole(Rating.objects.filter(user=user, kind=kind).order_by().values_list(f"{kind}_id", "rating"), ids)
+    if whole is not None:
+        wanted = set(ids)
+        return {object_id: rating for object_id, rating in whole if object_id in wanted}
     result: dict[int, int] = {}
     for chunk in _chunks(ids):
         rows = Rating.objects.filter(user=user, kind=kind, **{f"{kind}_id__in": chunk})

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 OPERATIONS = {
     ("get", "/api/v1/artists/"), ("get", "/api/v1/artists/{artist_id}/"),
     ("get", "/api/v1/albums/"), ("get", "/api/v1/albums/{album_id}/"), ("get", "/api/v1/albums/{album_id}/cover"),
-    ("get", "/api/v1/tracks/{track_id}/"), ("get", "/api/v1/tracks/{track_id}/cover"),
+    ("get", "/api/v1/tracks/"), ("get", "/api/v1/tracks/{track_id}/"), ("get", "/api/v1/tracks/{track_id}/cover"),
     ("get", "/api/v1/tracks/{track_id}/stream"), ("get", "/api/v1/covers/{cover_id}"),
     ("get", "/api/v1/genres/"), ("get", "/api/v1/search/"),
     ("get", "/api/v1/libraries/"), ("post", "/api/v1/libraries/"),
@@ -164,4 +164,5 @@ def api_data(catalogue, admin, token_for, data_dir, tmp_path) -> str:
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_to_its_schema(case, api_data):
-    case.call_and_validate(headers={"Authorization": f"Token {api_data}"}, checks=CHECKS)
+    # identity: schemathesis' in-process transport does not undo gzip (tests/subsonic/test_cors_compression.py checks it)
+    case.call_and_validate(headers={"Authorization": f"Token {api_data}", "Accept-Encoding": "identity"}, checks=CHECKS)

@@ -64,10 +64,12 @@ class Subsonic:
         return {"u": self.username, "s": salt, "t": hashlib.md5((self.password + salt).encode()).hexdigest()}
 
     def raw(self, method: str, *, post: bool = False, view: bool = True, **params):
+        """``HTTP_*`` keywords are request headers, the others parameters (``None``: left out)."""
+        headers = {key: params.pop(key) for key in list(params) if key.startswith("HTTP_")}
         query = {"v": "1.16.1", "c": self.client, **self.credentials(), **params}
-        query = {key: value for key, value in query.items() if value is not None}  # None: leave it out
+        query = {key: value for key, value in query.items() if value is not None}
         url = f"/rest/{method}.view" if view else f"/rest/{method}"
-        return self.http.post(url, query) if post else self.http.get(url, query)
+        return self.http.post(url, query, **headers) if post else self.http.get(url, query, **headers)
 
     def json(self, method: str, **params) -> dict:
         response = self.raw(method, f="json", **params)

@@ -23,13 +23,13 @@ ALBUM_ID3 = {
     "?song": list,
 }
 ALBUM_DIR = {
-    "id": str, "parent": str, "isDir": bool, "title": str, "name": str, "album": str, "artist": str,
-    "songCount": int, "duration": int, "albumId": str, "artistId": str, "mediaType": str,
+    "id": str, "parent": str, "isDir": bool, "title": str, "album": str, "artist": str,
+    "duration": int, "albumId": str, "artistId": str, "mediaType": str,
     "?coverArt": str, "?year": int, "?genre": str, "?starred": str, "?userRating": int, "?created": str,
 }
 ARTIST_ID3 = {"id": str, "name": str, "albumCount": int, "coverArt": str, "sortName": str,
-              "?starred": str, "?userRating": int, "?musicBrainzId": str, "?album": list}
-ARTIST = {"id": str, "name": str, "coverArt": str, "?albumCount": int, "?starred": str, "?userRating": int}
+              "?starred": str, "?musicBrainzId": str, "?album": list}
+ARTIST = {"id": str, "name": str, "?starred": str, "?userRating": int}
 PLAYLIST = {"id": str, "name": str, "owner": str, "public": bool, "songCount": int, "duration": int,
             "created": str, "changed": str, "?comment": str, "?coverArt": str, "?entry": list}
 
@@ -70,7 +70,7 @@ def from_json(value: Any) -> dict[str, Any]:
     attrs, kids, text = {}, {}, None
     for key, item in value.items():
         if key == "value":
-            text = _text(item)
+            text = _text(item) or None  # XML cannot tell empty text from none
         elif isinstance(item, dict):
             kids[key] = [from_json(item)]
         elif isinstance(item, list):

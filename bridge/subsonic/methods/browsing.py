@@ -2,9 +2,9 @@
 
 The folder view is artists -> albums -> songs (``ar-`` and ``al-`` ids), built from the
 tags, not the files' folders. Indexes list the album artists (artists with albums of their
-own), grouped by the first letter of their sort name; ``musicFolderId`` does not narrow
-them (artists are not per library), and ``ifModifiedSince`` is ignored (always the full
-index: a deletion would otherwise go unnoticed).
+own), grouped by the first letter of their sort name; ``musicFolderId`` narrows them (and
+getGenres' counts) to the artists with albums in that library, and ``ifModifiedSince`` is
+ignored (always the full index: a deletion would otherwise go unnoticed).
 """
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from . import Call, method
 IGNORED_ARTICLES = "The A An"  # what library.text.sort_key moves away
 
 
-def album_artists() -> list[dict[str, Any]]:
-    """Every artist with albums of their own, by sort name (pages of the shared artist list)."""
+def album_artists(library: int | None = None) -> list[dict[str, Any]]:
+    """Every artist with albums of their own (in ``library``, if given), by sort name (pages
+    of the shared artist list)."""
     found: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page = selectors.artist_list(offset=offset, limit=selectors.MAX_LIMIT, order="name")
+        page = selectors.artist_list(offset=offset, limit=selectors.MAX_LIMIT, order="name", library=library)
         found += [artist for artist in page["items"] if artist["album_count"]]
         offset += len(page["items"])
         if not page["items"] or offset >= page["total"]:
@@ -45,7 +46,7 @@ def _indexed(artists: list[dict[str, Any]], build) -> list[dict[str, Any]]:
 
 @method("getIndexes")
 def get_indexes(call: Call) -> dict[str, Any]:
-    artists = album_artists()
+    artists = album_artists(call.params.int("musicFolderId"))
     marks = shapes.marks_for(call.user, artists=artists)
     return {"indexes": {
         "lastModified": int(time.time() * 1000),
@@ -56,7 +57,7 @@ def get_indexes(call: Call) -> dict[str, Any]:
 
 @method("getArtists")
 def get_artists(call: Call) -> dict[str, Any]:
-    artists = album_artists()
+    artists = album_artists(call.params.int("musicFolderId"))
     marks = shapes.marks_for(call.user, artists=artists)
     return {"artists": {
         "ignoredArticles": IGNORED_ARTICLES,
@@ -71,7 +72,7 @@ def get_music_directory(call: Call) -> dict[str, Any]:
     if kind == ids.ARTIST:
         artist = selectors.artist_get(pk)
         marks = shapes.marks_for(call.user, albums=artist["albums"], artists=[artist])
-        directory = {"id": ids.artist(pk), "name": artist["name"], "albumCount": artist["album_count"],
+        directory = {"id": ids.artist(pk), "name": artist["name"],
                      "child": [shapes.album_dir(album, marks) for album in artist["albums"]]}
         return {"directory": marks.apply(directory, "artist", pk)}
     if kind == ids.ALBUM:
@@ -111,5 +112,5 @@ def get_song(call: Call) -> dict[str, Any]:
 def get_genres(call: Call) -> dict[str, Any]:
     return {"genres": {"genre": [
         {"songCount": genre["track_count"], "albumCount": genre["album_count"], "value": genre["name"]}
-        for genre in selectors.genre_list()
+        for genre in selectors.genre_list(library=call.params.int("musicFolderId"))
     ]}}

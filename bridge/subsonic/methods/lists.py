@@ -31,7 +31,7 @@ def _albums(call: Call) -> list[dict[str, Any]]:
         page = selectors.album_list(order=_SHARED_ORDERS[kind], genre=genre, library=library, offset=offset, limit=size)
         return page["items"]
     if kind == "starred":
-        return favourites.favourite_list(call.user)["albums"][offset:offset + size]
+        return favourites.favourite_list(call.user, library=library)["albums"][offset:offset + size]
     years = {}
     if kind == "byYear":
         years = {"from_year": params.int("fromYear", required=True), "to_year": params.int("toYear", required=True)}
@@ -84,7 +84,7 @@ def get_songs_by_genre(call: Call) -> dict[str, Any]:
 
 
 def _starred(call: Call, id3: bool) -> dict[str, Any]:
-    starred = favourites.favourite_list(call.user)
+    starred = favourites.favourite_list(call.user, library=call.params.int("musicFolderId"))
     marks = shapes.marks_for(call.user, tracks=starred["tracks"], albums=starred["albums"], artists=starred["artists"])
     build_artist = shapes.artist_id3 if id3 else shapes.artist
     build_album = shapes.album_id3 if id3 else shapes.album_dir
@@ -112,10 +112,8 @@ def get_now_playing(call: Call) -> dict[str, Any]:
     marks = shapes.marks_for(call.user, tracks=[entry["track"] for entry in playing])
     entries = []
     for entry in playing:
-        element = shapes.song(entry["track"], marks)
-        element.update(username=entry["user"]["username"], minutesAgo=entry["minutes_ago"],
-                       playerId=0, playerName=entry["device"] or None)
-        entries.append(element)
+        entries.append({**shapes.song(entry["track"], marks), "username": entry["user"]["username"],
+                        "minutesAgo": entry["minutes_ago"], "playerId": 0, "playerName": entry["device"] or None})
     return {"nowPlaying": {"entry": entries}}
 
 

@@ -95,7 +95,7 @@ def get_lyrics(call: Call) -> dict[str, Any]:
     artist, title = call.params.get("artist") or "", call.params.get("title") or ""
     track_id = queries.lyrics_track(artist, title) if title.strip() else None
     if track_id is None:
-        return {"lyrics": {"artist": artist or None, "title": title or None}}
+        return {"lyrics": {"artist": artist or None, "title": title or None, "value": ""}}
     track = selectors.track_get(track_id)
     return {"lyrics": {"artist": track["artist"], "title": track["title"], "value": plain_lyrics(track["lyrics"])}}
 

@@ -2,6 +2,8 @@
 
 An empty query (also ``""`` and ``*``, which some clients send) lists everything, paged
 by each kind's offset and count: that is how apps like Symfonium sync a whole library.
+Songs then come in the order they were added (an offset into it costs no sort: at 100,000
+tracks, catalogue order took 120-270 ms a page, most of the sync), artists and albums by name.
 Counts go up to ``MAX_COUNT``; the shared selectors serve pages of at most 500, so larger
 requests are filled from several pages.
 """
@@ -37,19 +39,19 @@ def _query(raw: str | None) -> str:
 
 def _everything(kind: str, library: int | None) -> Callable[[int, int], list[dict[str, Any]]]:
     if kind == "artist":
-        return lambda offset, limit: selectors.artist_list(offset=offset, limit=limit, order="name")["items"]
+        return lambda offset, limit: selectors.artist_list(offset=offset, limit=limit, order="name", library=library)["items"]
     if kind == "album":
         return lambda offset, limit: selectors.album_list(offset=offset, limit=limit, order="name", library=library)["items"]
-    return lambda offset, limit: queries.track_page(offset=offset, limit=limit, library=library)
+    return lambda offset, limit: queries.track_page(offset=offset, limit=limit, library=library, order="id")
 
 
-def _matching(kind: str, query: str, pages: dict) -> Callable[[int, int], list[dict[str, Any]]]:
+def _matching(kind: str, query: str, pages: dict, library: int | None) -> Callable[[int, int], list[dict[str, Any]]]:
     """Pages of ``selectors.search`` (which answers all kinds at once: ``pages`` keeps each
     answer, so kinds asked with the same offset and count share one search)."""
 
     def fetch(offset: int, limit: int) -> list[dict[str, Any]]:
         if (offset, limit) not in pages:
-            pages[offset, limit] = selectors.search(query, offset=offset, limit=limit)
+            pages[offset, limit] = selectors.search(query, offset=offset, limit=limit, library=library)
         return pages[offset, limit][KEYS[kind]]["items"]
 
     return fetch
@@ -63,7 +65,7 @@ def _results(call: Call) -> dict[str, list[dict[str, Any]]]:
     for kind in ("artist", "album", "song"):
         count = params.int(f"{kind}Count", 20, minimum=0, maximum=MAX_COUNT)
         offset = params.int(f"{kind}Offset", 0, minimum=0)
-        fetch = _matching(kind, query, pages) if query else _everything(kind, library)
+        fetch = _matching(kind, query, pages, library) if query else _everything(kind, library)
         found[kind] = _collect(fetch, offset, count) if count else []
     return found
 

@@ -79,12 +79,11 @@ def get_user(call: Call) -> dict[str, Any]:
 
 
 def _scan_status() -> dict[str, Any]:
-    """Scans of any library; tracks and folders of enabled ones (the others are hidden)."""
+    """Scans of any library; tracks of enabled ones (the others are hidden)."""
     rows = orchestrator.libraries()
     return {
         "scanning": any(row["scanning"] for row in rows),
         "count": sum(row["tracks"] for row in rows if row["enabled"]),
-        "folderCount": sum(1 for row in rows if row["enabled"]),
     }
 
 
