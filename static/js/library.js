@@ -6,7 +6,8 @@ import { bus } from "./bus.js";
 import { onLibraryChanged } from "./scans.js";
 import { prime } from "./tracks.js";
 import { addTracks, download, playTracks, ratingStars, tapToPlay, trackMenuButton } from "./trackmenu.js";
-import { addToPlaylistMenu, starButton } from "./userdata.js";
+import { addToPlaylistMenu } from "./playlistmenu.js";
+import { starButton } from "./userdata.js";
 import { button, clear, cover, debounce, fail, fmtDuration, fmtTime, h, plural, spinner } from "./ui.js";
 
 export { addTracks, playTracks }; // (they live in trackmenu.js, with the other track actions)

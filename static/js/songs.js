@@ -8,7 +8,8 @@ import { pagedList } from "./library.js";
 import { onLibraryChanged } from "./scans.js";
 import { addTracks, playTracks, tapToPlay, trackMenuButton } from "./trackmenu.js";
 import { prime } from "./tracks.js";
-import { addToPlaylistMenu, starButton } from "./userdata.js";
+import { addToPlaylistMenu } from "./playlistmenu.js";
+import { starButton } from "./userdata.js";
 import { announce, button, clear, fail, fmtTime, h, plural } from "./ui.js";
 
 const COLUMNS = [

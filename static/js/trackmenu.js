@@ -6,7 +6,7 @@ import { bus } from "./bus.js";
 import { livePosition } from "./clock.js";
 import { act, targetId } from "./session.js";
 import * as trackers from "./trackers.js";
-import { addToPlaylistMenu } from "./userdata.js";
+import { addToPlaylistMenu } from "./playlistmenu.js";
 import { dialog, fail, fmtTime, h, plural, toast } from "./ui.js";
 
 // -- the queue -------------------------------------------------------------------------------------
