@@ -2,6 +2,7 @@
 // panels (queue, devices), the connection indicator and the phone menu.
 
 import { bus } from "./bus.js";
+import * as clock from "./clock.js";
 import { devicesComponent, promptDeviceRename } from "./devices.js";
 import * as engine from "./engine.js";
 import { albumsView, albumView, artistsView, artistView, genresView, searchView, startSearchBox } from "./library.js";
@@ -145,6 +146,7 @@ function start() {
   playerbar.start();
   restoreParty();
   window.addEventListener("hashchange", route);
+  clock.start(bus);
   bus.start();
   route();
 }

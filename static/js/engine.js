@@ -1,16 +1,15 @@
 // The <audio> element follows the audio source's state (this device's player, or the
 // party). The server's state is the truth: buttons send actions, and this module only
-// makes the element match: source = stream of queue[index], position = the live
-// position when they differ by more than a second, playing or paused, volume. When the
-// track ends it reports player.track.ended (with expected_version, so several listeners
-// of one party advance it once).
+// makes the element match: source = stream of queue[index], position and start time
+// (sync.js: continuous correction), playing or paused, volume. When the audio itself
+// ends the track it reports player.track.ended (with expected_version, so several
+// listeners of one party advance it once).
 
-import { livePosition } from "./clock.js";
 import { session, audioSourceId, act, onChange } from "./session.js";
 import * as trackers from "./trackers.js";
 import { streamUrl } from "./tracks.js";
+import { correct, ended, startWhenDue } from "./sync.js";
 
-const DRIFT_S = 1.0;
 const audio = document.getElementById("audio");
 const unlock = document.getElementById("audio-unlock");
 let followed = null; // tracker id whose state we play
@@ -25,6 +24,9 @@ function sourceState() {
 
 /** Make the element match the state. Called on every change and twice a second. */
 export function sync() {
+  // The source's state is still loading (a party just joined or started): keep playing
+  // what plays until it arrives, rather than stop and reload the same track.
+  if (followed && !sourceState()) return;
   const state = sourceState();
   if (!state || state.index === null || state.index === undefined || !state.queue?.length) {
     if (!audio.paused) audio.pause();
@@ -40,29 +42,31 @@ export function sync() {
     currentTrack = trackId;
     audio.src = streamUrl(trackId);
   }
-  const want = livePosition(state) / 1000;
-  const duration = audio.duration;
-  const atEnd = Number.isFinite(duration) && want >= duration - 0.25;
+  // -- sync: the end is the audio's own; position and start time by sync.js --
+  const atEnd = ended(audio, state);
   if (audio.readyState >= 1 && !audio.seeking) {
     if (atEnd) {
       if (state.playing) reportEnded();
-    } else if (Math.abs(audio.currentTime - want) > DRIFT_S) {
-      audio.currentTime = want;
+    } else {
+      correct(audio, state);
     }
   }
   if (state.playing && !atEnd) {
-    if (audio.paused) {
-      audio.play().then(
-        () => (unlock.hidden = true),
-        (err) => {
-          // Autoplay blocked until the user touches the page.
-          if (err.name === "NotAllowedError") unlock.hidden = false;
-        },
-      );
-    }
+    if (audio.paused) startWhenDue(audio, state, play, sync);
+    // -- end sync --
   } else if (!audio.paused) {
     audio.pause();
   }
+}
+
+function play() {
+  audio.play().then(
+    () => (unlock.hidden = true),
+    (err) => {
+      // Autoplay blocked until the user touches the page.
+      if (err.name === "NotAllowedError") unlock.hidden = false;
+    },
+  );
 }
 
 function reportEnded() {
@@ -124,7 +128,7 @@ export function start() {
   audio.addEventListener("canplay", sync);
   audio.addEventListener("playing", () => (failures = 0));
   audio.addEventListener("error", onError);
-  setInterval(sync, 500);
+  setInterval(sync, 250); // sync.js corrects drift by rate on each tick
   document.getElementById("audio-unlock-btn").addEventListener("click", () => {
     unlock.hidden = true;
     audio.play().catch(() => {});

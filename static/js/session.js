@@ -8,7 +8,6 @@
 //   is picked, else the audio source.
 
 import { bus } from "./bus.js";
-import { observeReply } from "./clock.js";
 import * as trackers from "./trackers.js";
 
 const boot = JSON.parse(document.getElementById("boot")?.textContent || "{}");
@@ -36,14 +35,10 @@ function changed() {
 export const audioSourceId = () => session.partyId || session.deviceId;
 export const targetId = () => session.remoteId || audioSourceId();
 
-/** Send a tracker action to `tracker` (default: the target); learns the clock from the reply. */
+/** Send a tracker action to `tracker` (default: the target). */
 export async function act(name, payload = {}, tracker = targetId(), extra = {}) {
   if (!tracker) throw Object.assign(new Error("This device is not registered yet."), { code: "disconnected" });
-  const sent = Date.now();
-  const result = await bus.request(name, { ...payload, tracker, ...extra });
-  const stamp = result?.changes?.position_at;
-  if (stamp) observeReply(stamp, sent);
-  return result;
+  return bus.request(name, { ...payload, tracker, ...extra });
 }
 
 // -- this device --------------------------------------------------------------------------

@@ -1,0 +1,141 @@
+// Keeps the <audio> element on the timeline of the tracker it follows (this device's
+// player or a party): the state says where the audio should be at a server time
+// (`position_ms` at `position_at`, see clock.js), and this module makes it so.
+//
+// - Small errors are corrected by the playback rate, in proportion to the error
+//   (at most MAX_RATE_CHANGE either way), so nothing is skipped or heard twice.
+// - Large ones (over SEEK_ABOVE_MS: a stall, a seek, a late start) by seeking, to the
+//   target plus the element's measured start-up latency: a seek or a play() takes that
+//   long before the audio moves, so landing on the target itself leaves it behind.
+// - A start stamped in the future (a party's next track, see tracker/reducers/party.py)
+//   is waited for: play() is called that latency ahead of it.
+// The latency is learnt: after each seek or start, the error it left adjusts it.
+//
+// engine.js calls `correct` at its correction point and `startWhenDue` instead of
+// play(); `ended` says whether the audio itself has finished the track.
+
+import { targetPosition } from "./clock.js";
+
+export const SEEK_ABOVE_MS = 250;
+const MAX_RATE_CHANGE = 0.05; // +-5%
+const RATE_GAIN = 1 / 2000; // 100 ms off -> 5% faster or slower
+const DEAD_BAND_MS = 4; // below this the rate is left at 1
+const LEARN_AFTER_MS = 400; // the error is measured this long after a seek or start settles
+const LEARN_WEIGHT = 0.6;
+const MAX_LATENCY_MS = 600;
+const END_MARGIN_MS = 250; // no seeking this close to the end: the audio plays out its track
+const STATE_ENDED_MS = 1500; // the timeline is this far past the end and the audio still plays: over
+
+const stats = { seeks: 0, starts: 0, latencyMs: 80, lastErrorMs: null, rate: 1 };
+let learning = null; // {since, kind} after a seek or start: the next settled error adjusts the latency
+let startTimer = null;
+let startFor = null;
+
+/** Where the audio is minus where it should be (ms; positive: ahead). */
+export function error(audio, state) {
+  return audio.currentTime * 1000 - targetPosition(state);
+}
+
+function setRate(audio, rate) {
+  if (Math.abs(audio.playbackRate - rate) > 0.0005) audio.playbackRate = rate;
+  stats.rate = rate;
+}
+
+function seekTo(audio, ms, kind) {
+  audio.currentTime = Math.max(0, ms) / 1000;
+  learning = { kind, since: null };
+  if (kind === "seek") stats.seeks += 1;
+}
+
+function learn(audio, err) {
+  if (!learning) return;
+  if (audio.paused || audio.seeking || audio.readyState < 3) return;
+  if (learning.since === null) learning.since = performance.now();
+  if (performance.now() - learning.since < LEARN_AFTER_MS) return;
+  // Behind by x: the seek or start took x more than allowed for.
+  if (Math.abs(err) < SEEK_ABOVE_MS) {
+    stats.latencyMs = Math.min(MAX_LATENCY_MS, Math.max(0, stats.latencyMs - LEARN_WEIGHT * err));
+  }
+  learning = null;
+}
+
+/**
+ * Make the element follow `state` (it has metadata and is not seeking). Returns the
+ * error (ms) before correcting, or null when there is nothing to correct.
+ */
+export function correct(audio, state) {
+  if (!state.playing || audio.paused) {
+    setRate(audio, 1);
+    if (!state.playing && audio.readyState >= 1) {
+      // Paused: stand where the state says (a seek while paused, a hand-off).
+      const target = targetPosition(state);
+      if (Math.abs(audio.currentTime * 1000 - target) > SEEK_ABOVE_MS / 5) audio.currentTime = target / 1000;
+    }
+    return null;
+  }
+  const target = targetPosition(state);
+  const durationMs = audio.duration * 1000;
+  if (target < 0) return null; // starts later (startWhenDue)
+  const err = audio.currentTime * 1000 - target;
+  stats.lastErrorMs = err;
+  learn(audio, err);
+  const nearEnd = Number.isFinite(durationMs) && target >= durationMs - END_MARGIN_MS;
+  if (Math.abs(err) > SEEK_ABOVE_MS && !nearEnd) {
+    setRate(audio, 1);
+    seekTo(audio, target + stats.latencyMs, "seek");
+  } else if (Math.abs(err) < DEAD_BAND_MS || learning) {
+    setRate(audio, 1);
+  } else {
+    const change = Math.max(-MAX_RATE_CHANGE, Math.min(MAX_RATE_CHANGE, err * RATE_GAIN));
+    setRate(audio, 1 - change);
+  }
+  return err;
+}
+
+/**
+ * Start the paused element for `state` (playing) at the right moment: now, from the
+ * target plus the start-up latency, or, for a start stamped in the future, by a timer
+ * that calls `again` (the engine's sync) when it is due.
+ */
+export function startWhenDue(audio, state, play, again) {
+  const target = targetPosition(state);
+  const lead = -target - stats.latencyMs; // ms until play() is due
+  if (lead > 2) {
+    const key = `${state.position_at}:${state.position_ms}`;
+    if (startFor !== key) {
+      clearTimeout(startTimer);
+      startFor = key;
+      startTimer = setTimeout(() => {
+        startFor = null;
+        again();
+      }, lead);
+    }
+    if (audio.readyState >= 1 && audio.currentTime !== 0) audio.currentTime = 0;
+    return;
+  }
+  clearTimeout(startTimer);
+  startFor = null;
+  if (audio.readyState >= 1) {
+    const from = Math.max(0, target + stats.latencyMs);
+    if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
+    learning = { kind: "start", since: null };
+  }
+  stats.starts += 1;
+  setRate(audio, 1);
+  play();
+}
+
+/** The track is over by the audio itself (or, the audio stuck, well past by the timeline). */
+export function ended(audio, state) {
+  const durationMs = audio.duration * 1000;
+  if (!Number.isFinite(durationMs) || audio.readyState < 1) return false;
+  const target = targetPosition(state);
+  // An ended element whose timeline starts the track again (repeat one) is not over.
+  if (audio.ended) return target >= durationMs / 2;
+  return target > durationMs + STATE_ENDED_MS;
+}
+
+/** Figures for the benchmark and the tests: seeks, starts, learnt latency, last error, rate. */
+export function syncStats() {
+  return { ...stats };
+}
