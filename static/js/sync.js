@@ -14,7 +14,7 @@
 // engine.js calls `correct` at its correction point and `startWhenDue` instead of
 // play(); `ended` says whether the audio itself has finished the track.
 
-import { targetPosition } from "./clock.js";
+import { serverNow, targetPosition } from "./clock.js";
 
 export const SEEK_ABOVE_MS = 250;
 const MAX_RATE_CHANGE = 0.05; // +-5%
@@ -133,6 +133,15 @@ export function ended(audio, state) {
   // An ended element whose timeline starts the track again (repeat one) is not over.
   if (audio.ended) return target >= durationMs / 2;
   return target > durationMs + STATE_ENDED_MS;
+}
+
+/**
+ * Where this element's audio is, for a hand-off or a party start: {position_ms,
+ * position_at} (the server time of the reading), or {} when nothing is loaded.
+ */
+export function positionReport(audio) {
+  if (!audio.getAttribute("src") || audio.readyState < 1) return {};
+  return { position_ms: Math.round(audio.currentTime * 1000), position_at: Math.round(serverNow()) };
 }
 
 /** Figures for the benchmark and the tests: seeks, starts, learnt latency, last error, rate. */

@@ -180,6 +180,18 @@ ACCEPTED = [
     # hand-off
     p(PLAYING, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002"}), {"playing": False, "position_ms": 3000, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"}, id="transfer-playing"),
     p(Q3, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002"}), {"position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"}, id="transfer-paused"),
+    p(PLAYING, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002", "position_ms": 2900, "position_at": AT - 40}),
+      {"playing": False, "position_ms": 2940, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"},
+      id="transfer-from-the-devices-own-position"),
+    p(player(queue=[1], index=0, order=[0], position_ms=500), act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002", "position_ms": 480, "position_at": AT - 40}),
+      {"position_ms": 480, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"},
+      id="transfer-paused-reported-position-does-not-run"),
+    p(PLAYING, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002", "position_ms": 9000, "position_at": AT - 60_000}),
+      {"playing": False, "position_ms": 3000, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"},
+      id="transfer-stale-report-ignored"),
+    p(EMPTY, act(TAKE, {"queue": [1, 2], "index": 0, "position_ms": 700, "shuffle": False, "repeat": "off", "playing": False}, actor=None),
+      {"queue": [1, 2], "index": 0, "order": [0, 1], "playing": False, "position_ms": 700, "position_at": AT},
+      id="take-paused"),
     p(
         EMPTY,
         act(TAKE, {"queue": [1, 2, 3], "index": 1, "position_ms": 4000, "shuffle": False, "repeat": "all"}, actor=None),

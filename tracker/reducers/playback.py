@@ -218,7 +218,7 @@ def queue_clear(state: State, action: Action) -> State:
 
 
 def queue_take(state: State, action: Action) -> State:
-    """A queue handed over from another tracker, playing from ``position_ms`` at ``at_ms``."""
+    """A queue handed over from another tracker, from ``position_ms`` at ``at_ms``, playing unless ``playing`` is false."""
     payload = action.payload
     queue = list(payload["queue"])
     index: int = payload["index"]
@@ -239,7 +239,7 @@ def queue_take(state: State, action: Action) -> State:
         "order": order,
         "shuffle": shuffle,
         "repeat": payload["repeat"],
-        "playing": True,
+        "playing": payload.get("playing", True),
         "position_ms": payload["position_ms"],
         "position_at": action.at_ms,
     }
