@@ -7,8 +7,9 @@
 // - Large ones (over SEEK_ABOVE_MS: a stall, a seek, a late start) by seeking, to the
 //   target plus the element's measured start-up latency: a seek or a play() takes that
 //   long before the audio moves, so landing on the target itself leaves it behind.
-// - A start stamped in the future (a party's next track, see tracker/reducers/party.py)
-//   is waited for: play() is called that latency ahead of it.
+// - A start stamped in the future (a party's next track, a hand-off: see
+//   tracker/reducers/playback.py) is waited for, standing at `position_ms`: play() is
+//   called that latency ahead of it. Until then a playing element plays on.
 // The latency is learnt: after each seek or start, the error it left adjusts it.
 //
 // engine.js calls `correct` at its correction point and `startWhenDue` instead of
@@ -30,6 +31,11 @@ const stats = { seeks: 0, starts: 0, latencyMs: 80, lastErrorMs: null, rate: 1 }
 let learning = null; // {since, kind} after a seek or start: the next settled error adjusts the latency
 let startTimer = null;
 let startFor = null;
+
+/** Ms until a start stamped ahead (`position_at` in the future), else <= 0. */
+function startsIn(state) {
+  return state.playing ? (state.position_at || 0) - serverNow() : 0;
+}
 
 /** Where the audio is minus where it should be (ms; positive: ahead). */
 export function error(audio, state) {
@@ -73,9 +79,9 @@ export function correct(audio, state) {
     }
     return null;
   }
+  if (startsIn(state) > 0) return null; // a start stamped ahead: correct once it is due
   const target = targetPosition(state);
   const durationMs = audio.duration * 1000;
-  if (target < 0) return null; // starts later (startWhenDue)
   const err = audio.currentTime * 1000 - target;
   stats.lastErrorMs = err;
   learn(audio, err);
@@ -98,8 +104,7 @@ export function correct(audio, state) {
  * that calls `again` (the engine's sync) when it is due.
  */
 export function startWhenDue(audio, state, play, again) {
-  const target = targetPosition(state);
-  const lead = -target - stats.latencyMs; // ms until play() is due
+  const lead = startsIn(state) - stats.latencyMs; // ms until play() is due
   if (lead > 2) {
     const key = `${state.position_at}:${state.position_ms}`;
     if (startFor !== key) {
@@ -110,16 +115,18 @@ export function startWhenDue(audio, state, play, again) {
         again();
       }, lead);
     }
-    if (audio.readyState >= 1 && audio.currentTime !== 0) audio.currentTime = 0;
+    const hold = state.position_ms || 0;
+    if (audio.readyState >= 1 && Math.abs(audio.currentTime * 1000 - hold) > 1) audio.currentTime = hold / 1000;
     return;
   }
   clearTimeout(startTimer);
   startFor = null;
-  if (audio.readyState >= 1) {
-    const from = Math.max(0, target + stats.latencyMs);
-    if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
-    learning = { kind: "start", since: null };
-  }
+  // Not loaded yet: the engine calls again on loadedmetadata, when the position can be set.
+  if (audio.readyState < 1) return;
+  // Due (or past): from where the timeline will be once the audio moves.
+  const from = (state.position_ms || 0) + Math.max(0, -lead);
+  if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
+  learning = { kind: "start", since: null };
   stats.starts += 1;
   setRate(audio, 1);
   play();

@@ -104,7 +104,7 @@ ACCEPTED = [
     p(
         OPEN,
         act("player.queue.take", {"queue": [4, 5], "index": 1, "position_ms": 70, "shuffle": False, "repeat": "all"}),
-        {"queue": [4, 5], "index": 1, "order": [0, 1], "repeat": "all", "playing": True, "position_ms": 70, "position_at": AT},
+        {"queue": [4, 5], "index": 1, "order": [0, 1], "repeat": "all", "playing": True, "position_ms": 70, "position_at": AHEAD},
         id="take",
     ),
 ]

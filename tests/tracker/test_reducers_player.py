@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tracker.reducers import Action, ActionRejected, validate_payload
-from tracker.reducers.playback import shuffled_order
+from tracker.reducers.playback import START_LEAD_MS, shuffled_order
 from tracker.reducers.player import PLAYER
 from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 
@@ -195,19 +195,19 @@ ACCEPTED = [
     p(
         EMPTY,
         act(TAKE, {"queue": [1, 2, 3], "index": 1, "position_ms": 4000, "shuffle": False, "repeat": "all"}, actor=None),
-        {"queue": [1, 2, 3], "index": 1, "order": [0, 1, 2], "playing": True, "position_ms": 4000, "position_at": AT, "repeat": "all"},
+        {"queue": [1, 2, 3], "index": 1, "order": [0, 1, 2], "playing": True, "position_ms": 4000, "position_at": AT + START_LEAD_MS, "repeat": "all"},
         id="take",
     ),
     p(
         player(transferred_to="t1", volume=40, repeat="one"),
         act(TAKE, {"queue": [1, 2, 3], "index": 2, "position_ms": 0, "shuffle": True, "repeat": "off", "order": [2, 0, 1]}),
-        {"queue": [1, 2, 3], "index": 2, "order": [2, 0, 1], "shuffle": True, "repeat": "off", "playing": True, "position_at": AT, "transferred_to": None},
+        {"queue": [1, 2, 3], "index": 2, "order": [2, 0, 1], "shuffle": True, "repeat": "off", "playing": True, "position_at": AT + START_LEAD_MS, "transferred_to": None},
         id="take-shuffled-order-keeps-volume",
     ),
     p(
         Q3,
         act(TAKE, {"queue": [7, 8], "index": 0, "position_ms": 1, "shuffle": False, "repeat": "off", "order": [0, 1]}),
-        {"queue": [7, 8], "index": 0, "order": [0, 1], "playing": True, "position_ms": 1, "position_at": AT},
+        {"queue": [7, 8], "index": 0, "order": [0, 1], "playing": True, "position_ms": 1, "position_at": AT + START_LEAD_MS},
         id="take-identity-order",
     ),
 ]
@@ -342,7 +342,7 @@ def test_hand_off_moves_queue_and_position() -> None:
         "repeat": "all",
         "playing": True,
         "position_ms": 3000,
-        "position_at": AT + 50,
+        "position_at": AT + 50 + START_LEAD_MS,  # the target loads meanwhile
     }
     # Playing it back on the source clears the hand-off.
     assert PLAYER.reduce(source, act(PLAY))["transferred_to"] is None

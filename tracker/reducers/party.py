@@ -19,11 +19,10 @@ from functools import wraps
 from tracker import schemas
 
 from .base import Action, ActionRejected, Handler, Reducer, State, TrackerAction
-from .playback import PLAYBACK_ACTIONS, initial_playback, paused
+from .playback import PLAYBACK_ACTIONS, START_LEAD_MS, initial_playback, paused
 
 KIND = "party"
 DEFAULT_NAME = "Party"
-START_LEAD_MS = 400  # a 150 ms network plus loading the next track and the audio's start-up
 STARTS_AHEAD = frozenset({
     "player.playback.play", "player.playback.seek", "player.playback.next", "player.playback.previous",
     "player.track.ended",

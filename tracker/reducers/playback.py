@@ -18,6 +18,10 @@ from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 from .base import Action, ActionRejected, State, TrackerAction
 
 RESTART_THRESHOLD_MS = 3000  # "previous" past this point restarts the current track
+# A start every listener must make together (a party's track change, a hand-off) is
+# stamped this far ahead: enough for a 150 ms network, loading the track and the audio's
+# start-up. The live position holds at ``position_ms`` until then.
+START_LEAD_MS = 400
 
 
 def initial_playback() -> State:
@@ -218,7 +222,9 @@ def queue_clear(state: State, action: Action) -> State:
 
 
 def queue_take(state: State, action: Action) -> State:
-    """A queue handed over from another tracker, from ``position_ms`` at ``at_ms``, playing unless ``playing`` is false."""
+    """A queue handed over from another tracker, playing unless ``playing`` is false, from
+    ``position_ms``: where the source stopped, so a playing hand-off starts ``START_LEAD_MS``
+    ahead (the target loads the track meanwhile) rather than skip what loading takes."""
     payload = action.payload
     queue = list(payload["queue"])
     index: int = payload["index"]
@@ -241,7 +247,7 @@ def queue_take(state: State, action: Action) -> State:
         "repeat": payload["repeat"],
         "playing": payload.get("playing", True),
         "position_ms": payload["position_ms"],
-        "position_at": action.at_ms,
+        "position_at": action.at_ms + (START_LEAD_MS if payload.get("playing", True) else 0),
     }
 
 

@@ -1,0 +1,53 @@
+"""Party sync and hand-off under real conditions, measured with per-page audio probes on one clock.
+
+Three pages in one Chromium: the host, a guest whose clock runs 500 ms fast, a guest behind
+a 150 ms (each way) network. The figures come from ``devtools.syncprobe`` (``manage.py
+bench sync`` prints them against the goals); this test asserts the behaviour with a margin
+of about twice the goals, as the machine is shared and noisy.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from devtools.syncprobe import RECORDER, LatencyProxy, handoff_scenario, login, party_scenario
+
+from .conftest import LONG_ALBUM, LONG_TRACK_SECONDS, PASSWORD
+
+
+def opener(pages):
+    def open_page(username, base_url, init_script, device=None):
+        page = pages.open(username, device=device, login=False)
+        page.context.add_init_script(RECORDER)
+        if init_script:
+            page.context.add_init_script(init_script)
+        login(page, base_url, username, PASSWORD)
+        return page
+    return open_page
+
+
+def test_a_party_plays_in_step_through_skew_stall_latency_and_track_ends(pages, server):
+    with LatencyProxy(server.port, 150) as proxy:
+        figures = party_scenario(opener(pages), server.base_url, f"http://127.0.0.1:{proxy.port}",
+                                 album=LONG_ALBUM, first="Hour 1", duration_s=LONG_TRACK_SECONDS)
+    report = ", ".join(f"{key}={value:.0f}" for key, value in figures.items())
+    # Starting the party did not interrupt the host: no pause, no reload, no jump.
+    assert figures["party_start_paused"] == 0 and figures["party_start_reloaded"] == 0, report
+    assert figures["party_start_jump_ms"] < 100, report
+    # Goals: p95 spread < 30 ms; back within 50 ms within 3 s (asserted: within 6 s of a
+    # 2x bound); nothing of a track's end cut.
+    assert figures["steady_spread_p95_ms"] < 60, report
+    for recovery in ("skew_converged_ms", "stall_converged_ms", "latency_converged_ms"):
+        assert math.isfinite(figures[recovery]) and figures[recovery] < 6000, report
+    assert figures["end_cut_max_ms"] < 60, report
+    assert figures["end_next_start_spread_ms"] < 100, report
+    assert figures["next_start_spread_ms"] < 150, report
+
+
+def test_a_hand_off_goes_on_from_where_the_old_device_stopped_and_keeps_paused(pages):
+    figures = handoff_scenario(opener(pages), pages.server.base_url, album=LONG_ALBUM, first="Hour 1")
+    report = ", ".join(f"{key}={value:.0f}" for key, value in figures.items())
+    assert abs(figures["handoff_skip_ms"]) < 60, report
+    assert figures["paused_handoff_plays"] == 0, report
+    assert abs(figures["paused_handoff_error_ms"]) < 60, report
