@@ -309,6 +309,9 @@ def continuity(samples: list[Sample], start: float, end: float) -> dict[str, flo
 # -- the scenarios (the browser test asserts on them; ``bench sync`` prints them) -------------
 
 
+NAMES = ("host", "skewed", "slow")
+
+
 def party_scenario(open_page, base_url: str, slow_base_url: str, *, album: str, first: str, duration_s: int,
                    steady_s: float = 5.0, settle_s: float = 3.0) -> dict[str, float]:
     """A host, a guest whose clock runs 500 ms fast and a guest on a slow network, in a party.
@@ -362,6 +365,7 @@ def party_scenario(open_page, base_url: str, slow_base_url: str, *, album: str, 
         [s for s in slow_trace if s.src == next_src], [s for s in host_trace if s.src == next_src], changed, end)
     starts = [_start_of(trace(page, changed), next_src) for page in everyone]
     figures["next_start_spread_ms"] = max(starts) - min(starts)
+    figures.update({f"next_start_{name}_ms": start - starts[0] for name, start in zip(NAMES[1:], starts[1:])})
 
     # The end of a track, decided by the audio: nothing cut, the next one together.
     seek_bar(host, duration_s - 3)
@@ -376,6 +380,7 @@ def party_scenario(open_page, base_url: str, slow_base_url: str, *, album: str, 
     figures["end_cut_max_ms"] = max(duration_s * 1000 - last_position(t, src) for t in traces)
     starts = [_start_of(t, next_src) for t in traces]
     figures["end_next_start_spread_ms"] = max(starts) - min(starts)
+    figures.update({f"end_next_start_{name}_ms": start - starts[0] for name, start in zip(NAMES[1:], starts[1:])})
     late = now(host)
     time.sleep(1.0)
     figures["after_end_spread_p95_ms"] = p95(spread([trace(page, late) for page in everyone], late, now(host)))
@@ -430,9 +435,6 @@ def handoff_scenario(open_page, base_url: str, *, album: str, first: str, user: 
     move = _first_move(new_trace, src)
     started_at = move[0].pos if move else math.nan
     figures = {"handoff_skip_ms": started_at - stopped_at}
-    import json, os
-    if os.environ.get("SYNC_DEBUG"):
-        Path(os.environ["SYNC_DEBUG"]).write_text(json.dumps({"old": [s.__dict__ for s in old_trace], "new": [s.__dict__ for s in new_trace]}))
 
     # Paused, handed back: the old device takes it paused, at the same position.
     new.click("#pb-play")
