@@ -163,8 +163,16 @@ class LatencyProxy:
         return self
 
     def __exit__(self, *exc) -> None:
+        async def shutdown() -> None:
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        self.loop.close()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -214,8 +222,8 @@ class LatencyProxy:
 # -- a music folder ---------------------------------------------------------------------------
 
 
-def write_album(folder: Path, artist: str, album: str, seconds: int, count: int) -> None:
-    """``count`` tagged mono WAV tracks of ``seconds`` each (a 220 Hz tone)."""
+def write_album(folder: Path, artist: str, album: str, seconds: int, count: int, title: str = "Part") -> None:
+    """``count`` tagged mono WAV tracks of ``seconds`` each (a 220 Hz tone), "<title> <n>"."""
     from mutagen.id3 import TALB, TIT2, TPE1, TPE2, TRCK
     from mutagen.wave import WAVE
 
@@ -223,7 +231,7 @@ def write_album(folder: Path, artist: str, album: str, seconds: int, count: int)
     rate = 8000
     second = bytes(128 + int(24 * math.sin(2 * math.pi * 220 * i / rate)) for i in range(rate))
     for number in range(1, count + 1):
-        path = folder / f"{number:02d} Part {number}.wav"
+        path = folder / f"{number:02d} {title} {number}.wav"
         with wave.open(str(path), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(1)
@@ -231,7 +239,7 @@ def write_album(folder: Path, artist: str, album: str, seconds: int, count: int)
             out.writeframes(second * seconds)
         tags = WAVE(path)
         tags.add_tags()
-        for frame in (TIT2(encoding=3, text=f"Part {number}"), TPE1(encoding=3, text=artist), TPE2(encoding=3, text=artist),
+        for frame in (TIT2(encoding=3, text=f"{title} {number}"), TPE1(encoding=3, text=artist), TPE2(encoding=3, text=artist),
                       TALB(encoding=3, text=album), TRCK(encoding=3, text=str(number))):
             tags.tags.add(frame)
         tags.save()
@@ -357,12 +365,14 @@ def party_scenario(open_page, base_url: str, slow_base_url: str, *, album: str, 
     # A track change, heard late by the slow guest.
     changed = now(host)
     host.click("#pb-next")
-    time.sleep(settle_s)
+    time.sleep(settle_s + 1)
     end = now(host)
     slow_trace, host_trace = trace(slow, changed), trace(host, changed)
     next_src = host_trace[-1].src
-    figures["latency_converged_ms"] = _converged(
-        [s for s in slow_trace if s.src == next_src], [s for s in host_trace if s.src == next_src], changed, end)
+    slow_next, host_next = [s for s in slow_trace if s.src == next_src], [s for s in host_trace if s.src == next_src]
+    figures["latency_converged_ms"] = _converged(slow_next, host_next, changed, end)
+    late_errors = [error for _, error in errors(slow_next, host_next, end - 1000, end)]
+    figures["latency_error_last_s_p95_ms"] = p95([abs(error) for error in late_errors])
     starts = [_start_of(trace(page, changed), next_src) for page in everyone]
     figures["next_start_spread_ms"] = max(starts) - min(starts)
     figures.update({f"next_start_{name}_ms": start - starts[0] for name, start in zip(NAMES[1:], starts[1:])})

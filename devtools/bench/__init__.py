@@ -14,4 +14,5 @@ BENCHMARKS = {
     "subsonic-auth": "devtools.bench.subsonic_auth",
     "streams": "devtools.bench.streams",
     "handler": "devtools.bench.handler",
+    "sync": "devtools.bench.sync",
 }

@@ -44,7 +44,7 @@ def test_a_party_plays_in_step_through_skew_stall_latency_and_track_ends(pages, 
     assert figures["end_cut_max_ms"] < 60, report
     # The next track starts at one server time on the pages whose network keeps up with the
     # start stamp's lead (the slow one loads the track later and catches up, above).
-    assert abs(figures["end_next_start_skewed_ms"]) < 100 and abs(figures["next_start_skewed_ms"]) < 100, report
+    assert abs(figures["end_next_start_skewed_ms"]) < 200 and abs(figures["next_start_skewed_ms"]) < 200, report
 
 
 def test_a_hand_off_goes_on_from_where_the_old_device_stopped_and_keeps_paused(pages):
