@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from devtools.syncprobe import RECORDER, LatencyProxy, handoff_scenario, login, party_scenario
+from devtools.syncprobe import RECORDER, LatencyProxy, handoff_scenario, login, party_scenario, skew_script
 
 from .conftest import LONG_ALBUM, LONG_TRACK_SECONDS, PASSWORD
 
@@ -53,3 +53,23 @@ def test_a_hand_off_goes_on_from_where_the_old_device_stopped_and_keeps_paused(p
     assert abs(figures["handoff_skip_ms"]) < 60, report
     assert figures["paused_handoff_plays"] == 0, report
     assert abs(figures["paused_handoff_error_ms"]) < 60, report
+
+
+# The clock module this page loaded (whatever its served name), so its state is the page's own.
+CLOCK_ESTIMATE = """async () => {
+  const url = performance.getEntriesByType('resource').map((e) => e.name).find((n) => /\\/clock[.\\w-]*\\.js/.test(n));
+  const clock = await import(url);
+  return {offset: clock.offset(), uncertainty: clock.uncertainty()};
+}"""
+
+
+@pytest.mark.parametrize("skew_ms", [500, -500])
+def test_a_clock_500_ms_off_is_estimated_within_a_few_ms(pages, server, skew_ms):
+    with LatencyProxy(server.port, 40) as proxy:  # 80 ms round trips: the estimate is their middle
+        page = pages.open("bob", login=False)
+        page.context.add_init_script(skew_script(skew_ms))
+        login(page, f"http://127.0.0.1:{proxy.port}", "bob", PASSWORD)
+        page.wait_for_timeout(1500)  # the pings of a new connection
+        estimate = page.evaluate(CLOCK_ESTIMATE)
+    assert abs(estimate["offset"] + skew_ms) < 10, estimate
+    assert 35 <= estimate["uncertainty"] < 80, estimate  # half the shortest round trip
