@@ -74,7 +74,9 @@ ACTIONS: tuple[TrackerAction, ...] = (
     TrackerAction("player.device.rename", schemas.DeviceRename, device_rename, "Rename a device."),
     TrackerAction("player.volume.set", schemas.VolumeSet, volume_set, "Set the volume (0-100)."),
     TrackerAction("player.queue.transfer", schemas.QueueTransfer, queue_transfer,
-                  "Hand the queue off to device `to`: it continues at the live position and this one pauses.",
+                  "Hand the queue off to device `to`: it continues, playing or paused as this one was, from "
+                  "`position_ms` at server time `position_at` when this device reports where its audio is (else from "
+                  "the live position); this one pauses.",
                   own_bus_action=True),
 )
 
