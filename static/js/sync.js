@@ -123,11 +123,13 @@ export function startWhenDue(audio, state, play, again) {
   startFor = null;
   // Not loaded yet: the engine calls again on loadedmetadata, when the position can be set.
   if (audio.readyState < 1) return;
-  // Due (or past): from where the timeline will be once the audio moves; but a track's
-  // beginning, when late by little (a start not stamped ahead), is played rather than
-  // skipped, and the playback rate catches up.
+  // Due (or past): from where the timeline will be once the audio moves. But a device
+  // playing on its own (not a party, whose members keep together) plays a track's
+  // beginning rather than skip it when it is only a little late; the rate catches up.
   const late = Math.max(0, -lead);
-  const from = (state.position_ms || 0) === 0 && late < SEEK_ABOVE_MS ? 0 : (state.position_ms || 0) + late;
+  const alone = !Array.isArray(state.members);
+  const keepBeginning = alone && (state.position_ms || 0) === 0 && late < SEEK_ABOVE_MS;
+  const from = keepBeginning ? 0 : (state.position_ms || 0) + late;
   if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
   learning = { kind: "start", since: null };
   stats.starts += 1;
