@@ -461,3 +461,22 @@ def handoff_scenario(open_page, base_url: str, *, album: str, first: str, user: 
     figures["paused_handoff_plays"] = float(not state[0])
     figures["paused_handoff_error_ms"] = state[1] - paused_at
     return figures
+
+
+def solo_scenario(open_page, base_url: str, *, album: str, first: str, duration_s: int, user: str = "carol") -> dict[str, float]:
+    """One device on its own: a seek near the end of a track, the track's end and the next
+    one's start. Returns what was cut of the end and of the next track's beginning (ms)."""
+    page = open_page(user, base_url, "")
+    play_track(page, album, first)
+    seek_bar(page, duration_s - 3)
+    time.sleep(0.5)
+    start = now(page)
+    src = page.evaluate("() => document.getElementById('audio').getAttribute('src')")
+    page.wait_for_function("(src) => document.getElementById('audio').getAttribute('src') !== src", arg=src, timeout=15000)
+    time.sleep(1.5)
+    samples = trace(page, start)
+    next_src = samples[-1].src
+    move = _first_move(samples, next_src)
+    page.evaluate("() => document.getElementById('pb-play').click()")
+    return {"solo_end_cut_ms": duration_s * 1000 - last_position(samples, src),
+            "solo_next_start_position_ms": move[0].pos if move else math.nan}

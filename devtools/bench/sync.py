@@ -12,7 +12,8 @@ sampling its audio element onto one clock (``devtools.syncprobe``, the same scen
   change on the slow network), what a track's end lost, how far apart the next track
   started;
 - a hand-off between two devices of one user: the music skipped (negative: heard twice),
-  and whether a paused hand-off stays paused where it was.
+  and whether a paused hand-off stays paused where it was;
+- one device alone: what a track's end and the next one's beginning lost.
 
 Printed next to each goal, with the baseline of the same run: the probe's own noise
 (one playing page's position against the clock, p95), below which nothing is measurable.
@@ -35,6 +36,7 @@ from devtools.syncprobe import (
     p95,
     party_scenario,
     play_track,
+    solo_scenario,
     trace,
     write_album,
 )
@@ -49,6 +51,7 @@ GOALS = [  # figure, goal, comparison
     ("stall_converged_ms", 3000, "<"),
     ("latency_converged_ms", 3000, "<"),
     ("end_cut_max_ms", 1, "<"),
+    ("solo_end_cut_ms", 1, "<"),
     ("handoff_skip_ms", 30, "|<|"),
 ]
 
@@ -133,6 +136,9 @@ def run(options: dict, out) -> None:
                                              steady_s=options["steady_seconds"])
                 close_pages()
                 figures.update(handoff_scenario(open_page, server.url("").rstrip("/"), album=ALBUM, first="Hour 1"))
+                close_pages()
+                figures.update(solo_scenario(open_page, server.url("").rstrip("/"), album=ALBUM, first="Hour 2",
+                                             duration_s=options["track_seconds"]))
                 close_pages()
                 out.write(f"\nrun {run_number}\n")
                 for key, value in figures.items():

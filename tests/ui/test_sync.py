@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from devtools.syncprobe import RECORDER, LatencyProxy, handoff_scenario, login, party_scenario, skew_script
+from devtools.syncprobe import RECORDER, LatencyProxy, handoff_scenario, login, party_scenario, skew_script, solo_scenario
 
 from .conftest import LONG_ALBUM, LONG_TRACK_SECONDS, PASSWORD
 
@@ -53,6 +53,12 @@ def test_a_hand_off_goes_on_from_where_the_old_device_stopped_and_keeps_paused(p
     assert abs(figures["handoff_skip_ms"]) < 60, report
     assert figures["paused_handoff_plays"] == 0, report
     assert abs(figures["paused_handoff_error_ms"]) < 60, report
+
+
+def test_a_device_alone_plays_a_track_to_its_end_and_the_next_from_its_beginning(pages, server):
+    figures = solo_scenario(opener(pages), server.base_url, album=LONG_ALBUM, first="Hour 2", duration_s=LONG_TRACK_SECONDS)
+    assert figures["solo_end_cut_ms"] < 60, figures
+    assert figures["solo_next_start_position_ms"] < 60, figures
 
 
 # The clock module this page loaded (whatever its served name), so its state is the page's own.
