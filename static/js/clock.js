@@ -81,12 +81,6 @@ export function observeReply(stamp, sent, received = Date.now()) {
   add({ lo: stamp - received, hi: stamp - sent, rtt: received - sent, at: received });
 }
 
-/** Forget every sample (tests; a clock known to have changed). */
-export function reset() {
-  samples = [];
-  estimate = null;
-}
-
 /**
  * Learn the offset from `bus` (its "server-time" notices of every reply and event) and
  * probe it with pings: a few on each connection, then one every PROBE_EVERY_MS.

@@ -27,7 +27,7 @@ const MAX_LATENCY_MS = 600;
 const END_MARGIN_MS = 250; // no seeking this close to the end: the audio plays out its track
 const STATE_ENDED_MS = 1500; // the timeline is this far past the end and the audio still plays: over
 
-const stats = { seeks: 0, starts: 0, latencyMs: 80, lastErrorMs: null, rate: 1 };
+const stats = { latencyMs: 80 }; // the element's start-up latency, learnt
 let learning = null; // {since, kind} after a seek or start: the next settled error adjusts the latency
 let startTimer = null;
 let startFor = null;
@@ -37,20 +37,13 @@ function startsIn(state) {
   return state.playing ? (state.position_at || 0) - serverNow() : 0;
 }
 
-/** Where the audio is minus where it should be (ms; positive: ahead). */
-export function error(audio, state) {
-  return audio.currentTime * 1000 - targetPosition(state);
-}
-
 function setRate(audio, rate) {
   if (Math.abs(audio.playbackRate - rate) > 0.0005) audio.playbackRate = rate;
-  stats.rate = rate;
 }
 
 function seekTo(audio, ms, kind) {
   audio.currentTime = Math.max(0, ms) / 1000;
   learning = { kind, since: null };
-  if (kind === "seek") stats.seeks += 1;
 }
 
 function learn(audio, err) {
@@ -83,7 +76,6 @@ export function correct(audio, state) {
   const target = targetPosition(state);
   const durationMs = audio.duration * 1000;
   const err = audio.currentTime * 1000 - target;
-  stats.lastErrorMs = err;
   learn(audio, err);
   const nearEnd = Number.isFinite(durationMs) && target >= durationMs - END_MARGIN_MS;
   if (Math.abs(err) > SEEK_ABOVE_MS && !nearEnd) {
@@ -131,8 +123,8 @@ export function startWhenDue(audio, state, play, again) {
   const keepBeginning = alone && (state.position_ms || 0) === 0 && late < SEEK_ABOVE_MS;
   const from = keepBeginning ? 0 : (state.position_ms || 0) + late;
   if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
-  learning = { kind: "start", since: null };
-  stats.starts += 1;
+  // What a timed start leaves behind is start-up latency to learn; a kept beginning is not.
+  learning = keepBeginning ? null : { kind: "start", since: null };
   setRate(audio, 1);
   play();
 }
@@ -154,9 +146,4 @@ export function ended(audio, state) {
 export function positionReport(audio) {
   if (!audio.getAttribute("src") || audio.readyState < 1) return {};
   return { position_ms: Math.round(audio.currentTime * 1000), position_at: Math.round(serverNow()) };
-}
-
-/** Figures for the benchmark and the tests: seeks, starts, learnt latency, last error, rate. */
-export function syncStats() {
-  return { ...stats };
 }
