@@ -23,6 +23,8 @@ const RATE_GAIN = 1 / 2000; // 100 ms off -> 5% faster or slower
 const DEAD_BAND_MS = 4; // below this the rate is left at 1
 const LEARN_AFTER_MS = 400; // the error is measured this long after a seek or start settles
 const LEARN_WEIGHT = 0.6;
+const RESEEK_ABOVE_MS = 40; // a seek or start that left more than this is done again, with the learnt latency
+const CATCH_UP_MS = 1000; // a device alone plays a track's beginning when late by less than this
 const MAX_LATENCY_MS = 600;
 const END_MARGIN_MS = 250; // no seeking this close to the end: the audio plays out its track
 const STATE_ENDED_MS = 1500; // the timeline is this far past the end and the audio still plays: over
@@ -46,16 +48,18 @@ function seekTo(audio, ms, kind) {
   learning = { kind, since: null };
 }
 
+/** After a seek or start has settled: learn the latency from the error it left. True when it should be done again. */
 function learn(audio, err) {
-  if (!learning) return;
-  if (audio.paused || audio.seeking || audio.readyState < 3) return;
+  if (!learning) return false;
+  if (audio.paused || audio.seeking || audio.readyState < 3) return false;
   if (learning.since === null) learning.since = performance.now();
-  if (performance.now() - learning.since < LEARN_AFTER_MS) return;
+  if (performance.now() - learning.since < LEARN_AFTER_MS) return false;
   // Behind by x: the seek or start took x more than allowed for.
   if (Math.abs(err) < SEEK_ABOVE_MS) {
     stats.latencyMs = Math.min(MAX_LATENCY_MS, Math.max(0, stats.latencyMs - LEARN_WEIGHT * err));
   }
   learning = null;
+  return Math.abs(err) > RESEEK_ABOVE_MS;
 }
 
 /**
@@ -76,9 +80,9 @@ export function correct(audio, state) {
   const target = targetPosition(state);
   const durationMs = audio.duration * 1000;
   const err = audio.currentTime * 1000 - target;
-  learn(audio, err);
+  const again = learn(audio, err);
   const nearEnd = Number.isFinite(durationMs) && target >= durationMs - END_MARGIN_MS;
-  if (Math.abs(err) > SEEK_ABOVE_MS && !nearEnd) {
+  if ((again || Math.abs(err) > SEEK_ABOVE_MS) && !nearEnd) {
     setRate(audio, 1);
     seekTo(audio, target + stats.latencyMs, "seek");
   } else if (Math.abs(err) < DEAD_BAND_MS || learning) {
@@ -120,7 +124,7 @@ export function startWhenDue(audio, state, play, again) {
   // beginning rather than skip it when it is only a little late; the rate catches up.
   const late = Math.max(0, -lead);
   const alone = !Array.isArray(state.members);
-  const keepBeginning = alone && (state.position_ms || 0) === 0 && late < SEEK_ABOVE_MS;
+  const keepBeginning = alone && (state.position_ms || 0) === 0 && late < CATCH_UP_MS;
   const from = keepBeginning ? 0 : (state.position_ms || 0) + late;
   if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
   // What a timed start leaves behind is start-up latency to learn; a kept beginning is not.
