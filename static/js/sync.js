@@ -24,7 +24,6 @@ const DEAD_BAND_MS = 4; // below this the rate is left at 1
 const LEARN_AFTER_MS = 400; // the error is measured this long after a seek or start settles
 const LEARN_WEIGHT = 0.6;
 const RESEEK_ABOVE_MS = 40; // a seek or start that left more than this is done again, with the learnt latency
-const CATCH_UP_MS = 1000; // a device alone plays a track's beginning when late by less than this
 const MAX_LATENCY_MS = 600;
 const END_MARGIN_MS = 250; // no seeking this close to the end: the audio plays out its track
 const STATE_ENDED_MS = 1500; // the timeline is this far past the end and the audio still plays: over
@@ -124,7 +123,7 @@ export function startWhenDue(audio, state, play, again) {
   // beginning rather than skip it when it is only a little late; the rate catches up.
   const late = Math.max(0, -lead);
   const alone = !Array.isArray(state.members);
-  const keepBeginning = alone && (state.position_ms || 0) === 0 && late < CATCH_UP_MS;
+  const keepBeginning = alone && (state.position_ms || 0) === 0 && late < SEEK_ABOVE_MS;
   const from = keepBeginning ? 0 : (state.position_ms || 0) + late;
   if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
   // What a timed start leaves behind is start-up latency to learn; a kept beginning is not.
