@@ -155,6 +155,7 @@ class LatencyProxy:
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.writers: set[asyncio.StreamWriter] = set()
 
     def __enter__(self) -> "LatencyProxy":
         self.thread.start()
@@ -164,10 +165,12 @@ class LatencyProxy:
 
     def __exit__(self, *exc) -> None:
         async def shutdown() -> None:
+            # Closing every socket ends every pipe; cancelling them would log the server's callbacks.
+            for writer in list(self.writers):
+                writer.close()
             tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if tasks:
+                await asyncio.wait(tasks, timeout=2)
 
         asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -189,7 +192,9 @@ class LatencyProxy:
         except OSError:
             writer.close()
             return
+        self.writers |= {writer, up_writer}
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+        self.writers -= {writer, up_writer}
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         queue: asyncio.Queue = asyncio.Queue()

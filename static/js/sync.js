@@ -23,7 +23,7 @@ const RATE_GAIN = 1 / 2000; // 100 ms off -> 5% faster or slower
 const DEAD_BAND_MS = 4; // below this the rate is left at 1
 const LEARN_AFTER_MS = 400; // the error is measured this long after a seek or start settles
 const LEARN_WEIGHT = 0.6;
-const RESEEK_ABOVE_MS = 40; // a seek or start that left more than this is done again, with the learnt latency
+const RESEEK_ABOVE_MS = 60; // a seek or start that left more than this is done again (once), with the learnt latency
 const MAX_LATENCY_MS = 600;
 const END_MARGIN_MS = 250; // no seeking this close to the end: the audio plays out its track
 const STATE_ENDED_MS = 1500; // the timeline is this far past the end and the audio still plays: over
@@ -57,8 +57,9 @@ function learn(audio, err) {
   if (Math.abs(err) < SEEK_ABOVE_MS) {
     stats.latencyMs = Math.min(MAX_LATENCY_MS, Math.max(0, stats.latencyMs - LEARN_WEIGHT * err));
   }
+  const again = learning.kind !== "again" && Math.abs(err) > RESEEK_ABOVE_MS;
   learning = null;
-  return Math.abs(err) > RESEEK_ABOVE_MS;
+  return again;
 }
 
 /**
@@ -83,7 +84,7 @@ export function correct(audio, state) {
   const nearEnd = Number.isFinite(durationMs) && target >= durationMs - END_MARGIN_MS;
   if ((again || Math.abs(err) > SEEK_ABOVE_MS) && !nearEnd) {
     setRate(audio, 1);
-    seekTo(audio, target + stats.latencyMs, "seek");
+    seekTo(audio, target + stats.latencyMs, again ? "again" : "seek");
   } else if (Math.abs(err) < DEAD_BAND_MS || learning) {
     setRate(audio, 1);
   } else {
