@@ -263,8 +263,9 @@ def login(page, base_url: str, username: str, password: str) -> None:
 
 
 def play_track(page, album: str, title: str) -> None:
-    """From anywhere: the album called ``album``, then the play button of track ``title``."""
-    page.click("a[data-nav=albums]")
+    """From anywhere: search for the album called ``album``, open it, then the play button of track ``title``."""
+    page.fill("#search", album)
+    page.wait_for_function("(q) => decodeURIComponent(location.hash) === '#/search/' + q", arg=album)
     page.click(f".album-card[title='{album}']")
     page.wait_for_selector("#album-play")
     row = page.locator(".track-row", has_text=title)

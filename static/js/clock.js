@@ -6,15 +6,15 @@
 // - an event's stamp was made before we received it: offset >= stamp - received.
 // As NTP does, the reply with the shortest round trip gives the estimate (the middle of
 // its interval: its error is at most half its round trip), kept inside the bounds of the
-// other recent samples. A few pings on each connection, then one every PROBE_EVERY_MS,
+// other recent samples. Eight pings on each connection, then one every PROBE_EVERY_MS,
 // keep a short round trip in the window. Samples that contradict each other (a clock
 // changed) restart the estimate from the newest.
 
 const WINDOW_MS = 5 * 60 * 1000; // samples older than this are forgotten (clock drift)
 const MAX_SAMPLES = 64;
-const PROBES_ON_CONNECT = 5;
+const PROBES_ON_CONNECT = 8;
 const PROBE_GAP_MS = 150;
-const PROBE_EVERY_MS = 30000;
+const PROBE_EVERY_MS = 10000;
 
 let samples = []; // {lo, hi, rtt, at}: hi = Infinity, rtt = Infinity for events
 let estimate = null; // cached offset (ms), null until recomputed
