@@ -59,6 +59,9 @@ class QueueReplace(Payload):
     index: Index | None = None  # default 0
     position_ms: PositionMs | None = None  # default 0
     play: bool | None = None  # default False
+    # position_ms is where a device's audio was at this server time (a party taking over
+    # what the host plays): the queue plays on from there.
+    position_at: EpochMs | None = None
 
 
 class QueueTracks(Payload):

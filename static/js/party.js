@@ -23,9 +23,9 @@ async function createParty(name) {
   // no gap (engine.js waits for the party's state; the track is the same).
   const own = trackers.get(session.deviceId)?.state;
   if (own?.queue?.length) {
-    const here = audioSourceId() === session.deviceId ? positionReport(audio).position_ms : undefined;
-    const position = here ?? Math.round(livePosition(own));
-    await act("player.queue.replace", { tracks: own.queue, index: own.index ?? 0, position_ms: position, play: !!own.playing }, partyId);
+    const here = audioSourceId() === session.deviceId ? positionReport(audio) : {};
+    const position = here.position_ms === undefined ? { position_ms: Math.round(livePosition(own)) } : here;
+    await act("player.queue.replace", { tracks: own.queue, index: own.index ?? 0, ...position, play: !!own.playing }, partyId);
     setParty(partyId);
     if (own.playing) await act("player.playback.pause", {}, session.deviceId).catch(() => {});
   }

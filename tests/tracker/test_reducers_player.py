@@ -67,6 +67,10 @@ ACCEPTED = [
         id="replace-play-at",
     ),
     p(PLAYING, act(REPLACE, {"tracks": [5]}), {"queue": [5], "index": 0, "order": [0], "playing": False, "position_ms": 0, "position_at": AT}, id="replace-pauses-unless-play"),
+    p(EMPTY, act(REPLACE, {"tracks": [5], "position_ms": 1000, "position_at": AT - 40, "play": True}),
+      {"queue": [5], "index": 0, "order": [0], "playing": True, "position_ms": 1040, "position_at": AT}, id="replace-from-a-devices-report-plays-on"),
+    p(EMPTY, act(REPLACE, {"tracks": [5], "position_ms": 1000, "position_at": AT - 40}),
+      {"queue": [5], "index": 0, "order": [0], "position_ms": 1000, "position_at": AT}, id="replace-from-a-report-paused"),
     p(player(transferred_to="t9"), act(REPLACE, {"tracks": [5], "play": False}), {"queue": [5], "index": 0, "order": [0], "position_at": AT}, id="replace-paused-keeps-transfer"),
     # append
     p(EMPTY, act(APPEND, {"tracks": [1, 2]}), {"queue": [1, 2], "index": 0, "order": [0, 1], "position_at": AT}, id="append-empty"),

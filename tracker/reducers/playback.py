@@ -46,6 +46,22 @@ def live_position(state: Mapping[str, Any], at_ms: int) -> int:
     return min(position, MAX_POSITION_MS)
 
 
+REPORT_MAX_AGE_MS = 10_000  # a device's own position report further off the server's time is ignored
+
+
+def reported_position(action: Action, *, running: bool) -> int | None:
+    """The position (ms) at ``at_ms`` by a device's own report (``position_ms`` at server
+    time ``position_at``, moving on if ``running``), or None without a usable one."""
+    payload = action.payload
+    if payload.get("position_ms") is None:
+        return None
+    reported_at = payload.get("position_at") or action.at_ms
+    age = action.at_ms - reported_at
+    if abs(age) > REPORT_MAX_AGE_MS:
+        return None
+    return min(payload["position_ms"] + (max(0, age) if running else 0), MAX_POSITION_MS)
+
+
 def paused(state: State, at_ms: int) -> State:
     """``state`` paused with its live position frozen at ``at_ms``."""
     return {**state, "playing": False, "position_ms": live_position(state, at_ms), "position_at": at_ms}
@@ -130,18 +146,21 @@ def keep_entries(state: State, keep: Callable[[Any], bool]) -> State:
 
 
 def queue_replace(state: State, action: Action) -> State:
-    """A new queue, starting at ``index`` (0) and ``position_ms`` (0), playing if ``play``."""
+    """A new queue, starting at ``index`` (0) and ``position_ms`` (0; at ``position_at``
+    when given: a device's report, moving on while playing), playing if ``play``."""
     payload = action.payload
     tracks = list(payload["tracks"])
     index: int = payload.get("index", 0)
     _check_index(index, len(tracks))
+    play = bool(payload.get("play", False))
+    position = reported_position(action, running=play)
     return {
         **state,
         "queue": tracks,
         "index": index,
         "order": _order_for(state["shuffle"], len(tracks), index, action.seed),
-        "playing": bool(payload.get("play", False)),
-        "position_ms": payload.get("position_ms", 0),
+        "playing": play,
+        "position_ms": payload.get("position_ms", 0) if position is None else position,
         "position_at": action.at_ms,
     }
 

@@ -11,7 +11,7 @@ from functools import wraps
 from tracker import schemas
 
 from .base import Action, ActionRejected, Handler, Reducer, State, TrackerAction
-from .playback import PLAYBACK_ACTIONS, initial_playback, paused
+from .playback import PLAYBACK_ACTIONS, initial_playback, paused, reported_position
 
 KIND = "player"
 DEFAULT_DEVICE_NAME = "Player"
@@ -32,29 +32,13 @@ def volume_set(state: State, action: Action) -> State:
     return {**state, "volume": action.payload["volume"]}
 
 
-REPORT_MAX_AGE_MS = 10_000  # a device's own position report further off the server's time is ignored
-
-
-def reported_position(state: State, action: Action) -> int | None:
-    """The position (ms) at ``at_ms`` by the device's own report (``position_ms`` at
-    ``position_at``), or None without a usable one (then the live position holds)."""
-    payload = action.payload
-    if payload.get("position_ms") is None:
-        return None
-    reported_at = payload.get("position_at") or action.at_ms
-    age = action.at_ms - reported_at
-    if abs(age) > REPORT_MAX_AGE_MS:
-        return None
-    return payload["position_ms"] + (max(0, age) if state["playing"] else 0)
-
-
 def queue_transfer(state: State, action: Action) -> State:
     """Hand the queue to tracker ``to``: this player pauses, where its audio actually was
     when the device reports it, and remembers the target."""
     if not state["queue"]:
         raise ActionRejected("There is nothing to transfer: the queue is empty.", "conflict")
     result = {**paused(state, action.at_ms), "transferred_to": action.payload["to"]}
-    position = reported_position(state, action)
+    position = reported_position(action, running=state["playing"])
     return result if position is None else {**result, "position_ms": position}
 
 
