@@ -22,6 +22,7 @@ const MAX_RATE_CHANGE = 0.05; // +-5%
 const RATE_GAIN = 1 / 2000; // 100 ms off -> 5% faster or slower
 const DEAD_BAND_MS = 4; // below this the rate is left at 1
 const LEARN_AFTER_MS = 400; // the error is measured this long after a seek or start settles
+const LEARN_GIVE_UP_MS = 3000; // a seek or start that never settles is not learnt from
 const LEARN_WEIGHT = 0.6;
 const RESEEK_ABOVE_MS = 60; // a seek or start that left more than this is done again (once), with the learnt latency
 const MAX_LATENCY_MS = 600;
@@ -44,12 +45,16 @@ function setRate(audio, rate) {
 
 function seekTo(audio, ms, kind) {
   audio.currentTime = Math.max(0, ms) / 1000;
-  learning = { kind, since: null };
+  learning = { kind, since: null, began: performance.now() };
 }
 
 /** After a seek or start has settled: learn the latency from the error it left. True when it should be done again. */
 function learn(audio, err) {
   if (!learning) return false;
+  if (performance.now() - learning.began > LEARN_GIVE_UP_MS) {
+    learning = null; // never settled (a stalling network): the rate takes over
+    return false;
+  }
   if (audio.paused || audio.seeking || audio.readyState < 3) return false;
   if (learning.since === null) learning.since = performance.now();
   if (performance.now() - learning.since < LEARN_AFTER_MS) return false;
@@ -128,7 +133,7 @@ export function startWhenDue(audio, state, play, again) {
   const from = keepBeginning ? 0 : (state.position_ms || 0) + late;
   if (Math.abs(audio.currentTime * 1000 - from) > DEAD_BAND_MS) audio.currentTime = from / 1000;
   // What a timed start leaves behind is start-up latency to learn; a kept beginning is not.
-  learning = keepBeginning ? null : { kind: "start", since: null };
+  learning = keepBeginning ? null : { kind: "start", since: null, began: performance.now() };
   setRate(audio, 1);
   play();
 }
