@@ -68,7 +68,8 @@ _CREATE_PARTY = ACTIONS["party.session.create"]
 
 @registry.action(_TRANSFER.name, _TRANSFER.payload, targets_tracker=True, doc=_TRANSFER.doc)
 def transfer(message: Message) -> dict:
-    return services.transfer(message.context, message.context.tracker, message.payload["to"])
+    report = {key: message.payload[key] for key in ("position_ms", "position_at") if message.payload.get(key) is not None}
+    return services.transfer(message.context, message.context.tracker, message.payload["to"], report)
 
 
 @registry.action(_CREATE_PARTY.name, _CREATE_PARTY.payload, doc=_CREATE_PARTY.doc)

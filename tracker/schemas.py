@@ -22,6 +22,7 @@ TrackList: TypeAlias = Annotated[list[TrackId], Field(min_length=1, max_length=M
 Index: TypeAlias = Annotated[int, Field(ge=0, lt=MAX_TRACKS)]
 PositionMs: TypeAlias = Annotated[int, Field(ge=0, le=MAX_POSITION_MS)]
 Count: TypeAlias = bounds.Count
+EpochMs: TypeAlias = bounds.Count  # a server time, epoch milliseconds
 Name: TypeAlias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 TrackerId: TypeAlias = bounds.TrackerId
 Message: TypeAlias = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -58,6 +59,9 @@ class QueueReplace(Payload):
     index: Index | None = None  # default 0
     position_ms: PositionMs | None = None  # default 0
     play: bool | None = None  # default False
+    # position_ms is where a device's audio was at this server time (a party taking over
+    # what the host plays): the queue plays on from there.
+    position_at: EpochMs | None = None
 
 
 class QueueTracks(Payload):
@@ -75,6 +79,10 @@ class QueueMove(Payload):
 
 class QueueTransfer(Payload):
     to: TrackerId
+    # Sent by the source device itself: where its audio was (position_ms) at server time
+    # position_at (its clock estimate). The hand-off then continues from there.
+    position_ms: PositionMs | None = None
+    position_at: EpochMs | None = None
 
 
 class QueueTake(Payload):
@@ -84,6 +92,7 @@ class QueueTake(Payload):
     shuffle: bool
     repeat: Repeat
     order: Annotated[list[Index], Field(max_length=MAX_TRACKS)] | None = None
+    playing: bool = True  # a paused source hands off paused
 
 
 class PlaybackPlay(Payload):

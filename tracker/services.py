@@ -99,8 +99,10 @@ def create_party(context: Context, payload: dict[str, Any]) -> dict[str, Any]:
     return store.snapshot(tracker)
 
 
-def transfer(context: Context, source_id: str, target_id: str) -> dict[str, Any]:
-    """Hand the queue off: the target takes queue, index and live position and plays; the source pauses."""
+def transfer(context: Context, source_id: str, target_id: str, report: dict[str, int] | None = None) -> dict[str, Any]:
+    """Hand the queue off: the target takes queue, index and position (the source device's own
+    report when it sends one, else the live position), playing or paused as the source was;
+    the source pauses."""
     if str(source_id) == str(target_id):
         raise InvalidPayload("Transfer to another device: the source and target are the same tracker.")
     source, target = store.load(source_id), store.load(target_id)
@@ -109,9 +111,10 @@ def transfer(context: Context, source_id: str, target_id: str) -> dict[str, Any]
     check_act(context, source, "player.queue.transfer")
     check_act(context, target, "player.queue.take")
     with transaction.atomic():
+        was_playing = bool(store.load(source.pk).state.get("playing"))
         moved = store.dispatch(
-            source.pk, "player.queue.transfer", {"to": str(target.pk)}, actor=context.user_id, context=_context_dict(context),
-            expected_version=context.expected_version,
+            source.pk, "player.queue.transfer", {"to": str(target.pk), **(report or {})}, actor=context.user_id,
+            context=_context_dict(context), expected_version=context.expected_version,
         )
         state = moved.state
         if not state["queue"]:
@@ -123,6 +126,7 @@ def transfer(context: Context, source_id: str, target_id: str) -> dict[str, Any]
             "shuffle": state["shuffle"],
             "repeat": state["repeat"],
             "order": state["order"],
+            "playing": was_playing,
         }
         taken = store.dispatch(target.pk, "player.queue.take", take, actor=context.user_id, context=_context_dict(context))
     return {"source": {"tracker": moved.tracker, "version": moved.version}, "target": {"tracker": taken.tracker, "version": taken.version}}

@@ -17,4 +17,5 @@ BENCHMARKS = {
     "handler": "devtools.bench.handler",
     "transcode": "devtools.bench.transcode",
     "similar": "devtools.bench.similar",
+    "sync": "devtools.bench.sync",
 }

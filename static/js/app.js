@@ -3,6 +3,7 @@
 
 import { accountView } from "./account.js";
 import { bus } from "./bus.js";
+import * as clock from "./clock.js";
 import { startConnectionBanner } from "./connection.js";
 import { devicesComponent } from "./devices.js";
 import * as engine from "./engine.js";
@@ -183,6 +184,7 @@ function start() {
   playerbar.start();
   restoreParty();
   window.addEventListener("hashchange", route);
+  clock.start(bus);
   bus.start();
   route();
 }

@@ -134,6 +134,7 @@ class Bus {
 
   onFrame(ws, text) {
     if (ws !== this.ws) return;
+    const received = Date.now();
     let frame;
     try {
       frame = JSON.parse(text);
@@ -141,11 +142,15 @@ class Bus {
       return;
     }
     if (frame.event) {
+      // The server's clock (see clock.js): an event's stamp precedes its arrival.
+      if (typeof frame.time === "number") this.emit("server-time", { stamp: frame.time, received });
       this.onEvent(frame.event, frame.payload || {});
       return;
     }
     const p = this.pending.get(frame.id);
     if (!p) return;
+    // A reply's stamp lies between its request's sending and its arrival.
+    if (typeof frame.time === "number") this.emit("server-time", { stamp: frame.time, sent: p.sent, received });
     this.pending.delete(frame.id);
     clearTimeout(p.timer);
     if (frame.ok) p.resolve(frame.result);
@@ -234,8 +239,9 @@ class Bus {
         err.local = true;
         reject(err);
       }, timeout);
-      this.pending.set(id, { resolve, reject, timer });
-      this.ws.send(JSON.stringify({ id, action, payload }));
+      const text = JSON.stringify({ id, action, payload });
+      this.pending.set(id, { resolve, reject, timer, sent: Date.now() });
+      this.ws.send(text);
     });
   }
 

@@ -6,7 +6,9 @@
 
 import { bus } from "./bus.js";
 import { livePosition } from "./clock.js";
-import { session, act, forgetDevice, onChange, renameDevice, setRemote, setParty } from "./session.js";
+import { audio } from "./engine.js";
+import { session, act, audioSourceId, forgetDevice, onChange, renameDevice, setRemote, setParty } from "./session.js";
+import { positionReport } from "./sync.js";
 import * as trackers from "./trackers.js";
 import { QUALITIES } from "./playable.js";
 import { track as loadTrack, known } from "./tracks.js";
@@ -189,7 +191,9 @@ export function devicesComponent(container, { compact = false, renameThis = fals
 
   async function handOff(from, to, toName) {
     if (session.partyId && to === session.deviceId) setParty(null); // listen to this device again
-    await act("player.queue.transfer", { to }, from);
+    // This page plays the source: the hand-off continues from where its audio actually is.
+    const report = from === audioSourceId() ? positionReport(audio) : {};
+    await act("player.queue.transfer", { to, ...report }, from);
     if (session.remoteId === from || session.remoteId === to) setRemote(null);
     toast(`Playing on ${toName}`);
   }

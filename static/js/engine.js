@@ -1,8 +1,8 @@
 // The audio engine: this page's audio follows the audio source's state (this device's
 // player, or the party). The server's state is the truth: buttons send actions, and this
 // module makes the audio match it: the source is the stream of queue[index], the position
-// the live position when they differ by more than a second, playing or paused, and the
-// volume (levelled by ReplayGain).
+// and start time (sync.js: continuous correction), playing or paused, and the volume
+// (levelled by ReplayGain).
 //
 // Sections below, each with one job:
 // - elements: two <audio> elements; the active one has id "audio", the other preloads
@@ -10,17 +10,16 @@
 // - own vs outside changes: play/pause/seek this module did not ask for (media keys, a
 //   headset, the browser's media controls, an unplugged headset) become the same action
 //   on the tracker, and the engine never forces "playing" back over them;
-// - drift correction and end of track (also worked on by the party sync: keep edits there);
+// - drift correction and end of track (sync.js keeps the element on the timeline);
 // - unplayable tracks: any failure is told once and the queue advances once;
 // - volume and ReplayGain.
 
-import { livePosition } from "./clock.js";
 import { session, audioSourceId, act, onChange, onOutputChange } from "./session.js";
+import { correct, ended as timelineEnded, startWhenDue } from "./sync.js";
 import * as trackers from "./trackers.js";
 import { known, streamUrl, track as loadTrack } from "./tracks.js";
 import { toast } from "./ui.js";
 
-const DRIFT_S = 1.0;
 const PRELOAD_S = 15; // the next entry is loaded this long before the active one ends
 const POLL_S = 0.4; // closer than this to the end, the switch is polled every few ms
 const LEAD_MARGIN_S = 0.01; // the next entry starts this much before the end, plus its start latency
@@ -105,6 +104,11 @@ function ourSeek(el, seconds) {
   el.currentTime = seconds;
 }
 
+// sync.js moves the active element too (corrections, timed starts): its seeks are ours.
+for (const el of elements) {
+  el.placeAt = (seconds) => ourSeek(el, seconds);
+}
+
 /** Make `el` the active element (it takes the id "audio"). */
 function activate(el) {
   if (el === audio) return;
@@ -147,6 +151,9 @@ export function sync() {
     for (const el of elements) ourPause(el);
     return;
   }
+  // The source's state is still loading (a party just joined or started): keep playing
+  // what plays until it arrives, rather than stop and reload the same track.
+  if (followed && !trackers.get(followed)?.state) return;
   const entry = sourceEntry();
   const state = entry?.state;
   if (!state || state.index === null || state.index === undefined || !state.queue?.length) {
@@ -176,28 +183,28 @@ export function sync() {
       load(audio, trackId, key);
     }
   }
-  if (audio.readyState >= 1 && !audio.seeking) correctDrift(state);
+  if (audio.readyState >= 1 && !audio.seeking) correctDrift(entry);
   if (state.playing && !outsideHold) {
-    if (audio.paused && !audio.ended) ourPlay(audio);
+    if (audio.paused && !audio.ended) startWhenDue(audio, state, () => ourPlay(audio), sync);
   } else {
     ourPause(audio);
   }
   preloadNext(entry);
 }
 
-// -- drift correction and end of track (the party sync works here too) ----------------------
+// -- drift correction and end of track -------------------------------------------------------
 
-/** Seek the active element to the live position when they differ by more than DRIFT_S. */
-function correctDrift(state) {
-  const want = livePosition(state) / 1000;
-  const duration = audio.duration;
-  if (Number.isFinite(duration) && want >= duration - 0.25) {
-    // The end comes from the audio itself: when the state is past it and the element far
-    // from it (nobody was listening), the element goes to its end and ends there.
-    if (state.playing && !audio.paused && audio.currentTime < duration - DRIFT_S) ourSeek(audio, duration);
+/** Keep the active element on the state's timeline (sync.js: the rate for small errors, a
+ * seek allowing for the start-up latency for large ones). The end of a track is the
+ * audio's own `ended` (onEnded); only an element stuck while the timeline is well past
+ * the end is declared over from here. */
+function correctDrift(entry) {
+  const state = entry.state;
+  if (timelineEnded(audio, state)) {
+    if (state.playing && !audio.ended) reportEnded(entry);
     return;
   }
-  if (Math.abs(audio.currentTime - want) > DRIFT_S) ourSeek(audio, want);
+  correct(audio, state);
 }
 
 /** The active element ended (its own `ended`: nothing is cut): tell the tracker, once. */
@@ -269,6 +276,9 @@ function pollSwitch() {
   const entry = sourceEntry();
   const next = other();
   if (!entry?.state?.playing || outsideHold || switched || audio.paused || !next.entry) return;
+  // A party's members start the next track together at a time the server stamps ahead
+  // (sync.js): they switch on the tracker's word, not on their own.
+  if (Array.isArray(entry.state.members)) return;
   const remaining = audio.duration - audio.currentTime;
   if (!Number.isFinite(remaining)) return;
   if (remaining > startLatency + LEAD_MARGIN_S) {
@@ -455,7 +465,7 @@ export function start() {
     el.addEventListener("seeked", onSeeked);
     el.addEventListener("timeupdate", measureStart);
   }
-  setInterval(sync, 500);
+  setInterval(sync, 250); // sync.js corrects drift by rate on each tick
   document.getElementById("audio-unlock-btn").addEventListener("click", () => {
     unlock.hidden = true;
     ourPlay(audio);

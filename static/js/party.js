@@ -4,7 +4,9 @@
 
 import { bus } from "./bus.js";
 import { livePosition } from "./clock.js";
-import { session, act, setParty, onChange } from "./session.js";
+import { audio } from "./engine.js";
+import { session, act, audioSourceId, setParty, onChange } from "./session.js";
+import { positionReport } from "./sync.js";
 import * as trackers from "./trackers.js";
 import { known, track as loadTrack } from "./tracks.js";
 import { button, clear, fail, h, plural, toast } from "./ui.js";
@@ -16,10 +18,15 @@ export function partyLink(id) {
 async function createParty(name) {
   const created = await bus.request("party.session.create", name ? { name } : {});
   const partyId = created.tracker;
-  // Bring what this device plays into the party, at the same position.
+  // Bring what this device plays into the party, where its audio is. The audio follows
+  // the party before this device's player pauses, and keeps playing meanwhile: no reload,
+  // no gap (engine.js waits for the party's state; the track is the same).
   const own = trackers.get(session.deviceId)?.state;
   if (own?.queue?.length) {
-    await act("player.queue.replace", { tracks: own.queue, index: own.index ?? 0, position_ms: Math.round(livePosition(own)), play: !!own.playing }, partyId);
+    const here = audioSourceId() === session.deviceId ? positionReport(audio) : {};
+    const position = here.position_ms === undefined ? { position_ms: Math.round(livePosition(own)) } : here;
+    await act("player.queue.replace", { tracks: own.queue, index: own.index ?? 0, ...position, play: !!own.playing }, partyId);
+    setParty(partyId);
     if (own.playing) await act("player.playback.pause", {}, session.deviceId).catch(() => {});
   }
   setParty(partyId);

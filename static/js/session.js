@@ -13,7 +13,6 @@
 // others follow it as remotes and the next one takes over when it closes.
 
 import { bus } from "./bus.js";
-import { observeReply } from "./clock.js";
 import * as trackers from "./trackers.js";
 
 const boot = JSON.parse(document.getElementById("boot")?.textContent || "{}");
@@ -47,14 +46,10 @@ export const targetId = () => session.remoteId || audioSourceId();
 // many milliseconds: several "next" pressed offline must not skip several tracks later.
 export const PRESS_MAX_AGE_MS = 4000;
 
-/** Send a tracker action to `tracker` (default: the target); learns the clock from the reply. */
+/** Send a tracker action to `tracker` (default: the target). */
 export async function act(name, payload = {}, tracker = targetId(), extra = {}) {
   if (!tracker) throw Object.assign(new Error("This device is not registered yet."), { code: "disconnected" });
-  const sent = Date.now();
-  const result = await bus.request(name, { ...payload, tracker, ...extra }, { maxAgeMs: PRESS_MAX_AGE_MS });
-  const stamp = result?.changes?.position_at;
-  if (stamp) observeReply(stamp, sent);
-  return result;
+  return bus.request(name, { ...payload, tracker, ...extra }, { maxAgeMs: PRESS_MAX_AGE_MS });
 }
 
 // -- this device --------------------------------------------------------------------------

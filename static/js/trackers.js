@@ -4,7 +4,6 @@
 // `change` is {snapshot: true} or {action, payload, changes, live}.
 
 import { bus } from "./bus.js";
-import { observeEvent } from "./clock.js";
 
 const entries = new Map(); // id -> entry
 const watchers = new Map(); // id -> Set(fn)
@@ -32,7 +31,6 @@ function handlerFor(entry) {
     apply(action, live) {
       entry.state = { ...(entry.state || {}), ...action.changes };
       entry.version = action.version;
-      if (live && action.changes.position_at) observeEvent(action.changes.position_at);
       notify(entry, { action: action.action, payload: action.payload, changes: action.changes, live });
     },
     error(err) {

@@ -68,6 +68,7 @@ async def test_events_beyond_the_limit_are_dropped_and_one_resync_notice_follows
     assert await reader.communicator.receive_nothing(timeout=0.5)  # nothing gets through a congested transport
     slow.clear()
     notice = await reader.receive(timeout=3)
+    assert isinstance(notice.pop("time"), int)
     assert notice == {"event": "system.session.resync_required", "payload": {"reason": "slow_client", "dropped": 12}}
     assert (await reader.reply_to("still-answered", timeout=3))["ok"] is True  # replies are never dropped
     assert ws.STATS["events_dropped"] - dropped_before == 12
@@ -194,8 +195,9 @@ async def test_an_event_on_its_own_is_sent_at_once_and_a_burst_is_left_to_the_bu
     entry.last_event -= 1  # a second of quiet
     await GROUPS.deliver("g", entry, message)
     assert [now for _, now in sent] == [True, False, False, True]
+    first = json.loads(sent[0][0][2:].decode())  # a short text frame: 2 header bytes
     assert sent[0][0] == ws_text_frame(frame_text(
-        {"event": "tracker.action.applied", "payload": {"version": 1}}).encode())
+        {"event": "tracker.action.applied", "payload": {"version": 1}, "time": first["time"]}).encode())
 
 
 # -- a real daphne, a real slow socket ------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -28,6 +29,16 @@ async def test_token_client_gets_welcome_and_ping_reply(alice, ws_client):
     assert reply["result"]["pong"] is True
     assert reply["result"]["mode"] == "inline"
     assert ":" in reply["result"]["handled_by"]
+
+
+async def test_replies_and_events_carry_the_servers_time(alice, ws_client):
+    """A reply's ``time`` lies between its request's sending and its arrival (a client bounds its clock offset with it)."""
+    client = await ws_client(alice)
+    assert isinstance(client.welcome["time"], int)
+    sent = time.time_ns() // 1_000_000
+    reply = await client.request("system.health.ping")
+    received = time.time_ns() // 1_000_000
+    assert sent <= reply["time"] <= received
 
 
 async def test_legacy_name_is_rewritten(alice, ws_client):
@@ -161,7 +172,7 @@ async def test_staff_announcement_reaches_every_connected_user(make_user, ws_cli
     listener = await ws_client(alice)
     sender = await ws_client(boss)
     reply = await sender.request("system.announcement.send", {"text": "Restarting at noon"})
-    assert reply == {"id": reply["id"], "ok": True, "result": {"sent": True}}
+    assert reply == {"id": reply["id"], "ok": True, "result": {"sent": True}, "time": reply["time"]}
     event = await listener.event("system.announcement.created")
     assert event["payload"] == {"text": "Restarting at noon"}
 

@@ -1,4 +1,5 @@
 import json
+import time
 
 import pytest
 
@@ -38,10 +39,15 @@ def test_unknown_code_from_the_bus_becomes_internal():
     assert isinstance(error_from_dict({"code": "weird", "message": "x"}), Internal)
 
 
-def test_frames():
-    assert reply_frame(1, {"a": 1}) == {"id": 1, "ok": True, "result": {"a": 1}}
-    assert error_frame("x", NotFound("No album 3.")) == {"id": "x", "ok": False, "error": {"code": "not_found", "message": "No album 3."}}
-    assert event_frame("a.b.c", {"k": "v"}) == {"event": "a.b.c", "payload": {"k": "v"}}
+def test_frames_carry_the_servers_time():
+    before = time.time_ns() // 1_000_000
+    frames = reply_frame(1, {"a": 1}), error_frame("x", NotFound("No album 3.")), event_frame("a.b.c", {"k": "v"})
+    after = time.time_ns() // 1_000_000
+    for frame in frames:
+        assert before <= frame.pop("time") <= after
+    assert frames[0] == {"id": 1, "ok": True, "result": {"a": 1}}
+    assert frames[1] == {"id": "x", "ok": False, "error": {"code": "not_found", "message": "No album 3."}}
+    assert frames[2] == {"event": "a.b.c", "payload": {"k": "v"}}
 
 
 def test_encode_is_compact_json_and_refuses_unsafe_values():

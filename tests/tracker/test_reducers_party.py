@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from tracker.reducers import Action, ActionRejected, validate_payload
-from tracker.reducers.party import PARTY
+from tracker.reducers.party import PARTY, START_LEAD_MS
 
 AT = 1_000_000
+AHEAD = AT + START_LEAD_MS  # a playing start, stamped ahead for every member
 EARLIER = 500_000
 HOST, MEMBER, STRANGER = 1, 2, 9
 
@@ -89,18 +90,21 @@ ACCEPTED = [
         {"queue": [5, 6], "index": 0, "order": [0, 1], "playing": True, "position_at": AT},
         id="replace",
     ),
-    p(OPEN, act("player.playback.play", {"index": 0}), {"index": 0, "playing": True, "position_at": AT}, id="play"),
+    p(OPEN, act("player.playback.play", {"index": 0}), {"index": 0, "playing": True, "position_at": AHEAD}, id="play"),
     p(PLAYING, act("player.playback.pause"), {"playing": False, "position_ms": 3000, "position_at": AT}, id="pause"),
-    p(PLAYING, act("player.playback.seek", {"position_ms": 9}), {"position_ms": 9, "position_at": AT}, id="seek"),
+    p(PLAYING, act("player.playback.seek", {"position_ms": 9}), {"position_ms": 9, "position_at": AHEAD}, id="seek"),
     p(PLAYING, act("player.playback.stop"), {"playing": False, "position_ms": 0, "position_at": AT}, id="stop"),
-    p(PLAYING, act("player.playback.previous"), {"index": 0, "position_ms": 0, "position_at": AT}, id="previous"),
+    p(PLAYING, act("player.playback.previous"), {"index": 0, "position_ms": 0, "position_at": AHEAD}, id="previous"),
     p(party(index=2, repeat="all"), act(NEXT), {"index": 0, "position_at": AT}, id="next-wraps"),
+    p(PLAYING, act(NEXT), {"index": 2, "position_ms": 0, "position_at": AHEAD}, id="next-while-playing-starts-ahead"),
+    p(PLAYING, act("player.track.ended", actor=None), {"index": 2, "position_ms": 0, "position_at": AHEAD}, id="ended-starts-ahead"),
+    p(PLAYING, act("player.playback.play"), {"position_ms": 3000, "position_at": AHEAD}, id="resume-starts-ahead"),
     p(party(index=2, playing=True), act("player.track.ended"), {"playing": False, "position_at": AT}, id="ended-at-end-stops"),
     p(party(shuffle=True, order=[2, 0, 1]), act("player.mode.set", {"shuffle": False, "repeat": "one"}), {"shuffle": False, "repeat": "one", "order": [0, 1, 2]}, id="mode"),
     p(
         OPEN,
         act("player.queue.take", {"queue": [4, 5], "index": 1, "position_ms": 70, "shuffle": False, "repeat": "all"}),
-        {"queue": [4, 5], "index": 1, "order": [0, 1], "repeat": "all", "playing": True, "position_ms": 70, "position_at": AT},
+        {"queue": [4, 5], "index": 1, "order": [0, 1], "repeat": "all", "playing": True, "position_ms": 70, "position_at": AHEAD},
         id="take",
     ),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tracker.reducers import Action, ActionRejected, validate_payload
-from tracker.reducers.playback import shuffled_order
+from tracker.reducers.playback import START_LEAD_MS, shuffled_order
 from tracker.reducers.player import PLAYER
 from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 
@@ -67,6 +67,10 @@ ACCEPTED = [
         id="replace-play-at",
     ),
     p(PLAYING, act(REPLACE, {"tracks": [5]}), {"queue": [5], "index": 0, "order": [0], "playing": False, "position_ms": 0, "position_at": AT}, id="replace-pauses-unless-play"),
+    p(EMPTY, act(REPLACE, {"tracks": [5], "position_ms": 1000, "position_at": AT - 40, "play": True}),
+      {"queue": [5], "index": 0, "order": [0], "playing": True, "position_ms": 1040, "position_at": AT}, id="replace-from-a-devices-report-plays-on"),
+    p(EMPTY, act(REPLACE, {"tracks": [5], "position_ms": 1000, "position_at": AT - 40}),
+      {"queue": [5], "index": 0, "order": [0], "position_ms": 1000, "position_at": AT}, id="replace-from-a-report-paused"),
     p(player(transferred_to="t9"), act(REPLACE, {"tracks": [5], "play": False}), {"queue": [5], "index": 0, "order": [0], "position_at": AT}, id="replace-paused-keeps-transfer"),
     # append
     p(EMPTY, act(APPEND, {"tracks": [1, 2]}), {"queue": [1, 2], "index": 0, "order": [0, 1], "position_at": AT}, id="append-empty"),
@@ -180,22 +184,34 @@ ACCEPTED = [
     # hand-off
     p(PLAYING, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002"}), {"playing": False, "position_ms": 3000, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"}, id="transfer-playing"),
     p(Q3, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002"}), {"position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"}, id="transfer-paused"),
+    p(PLAYING, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002", "position_ms": 2900, "position_at": AT - 40}),
+      {"playing": False, "position_ms": 2940, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"},
+      id="transfer-from-the-devices-own-position"),
+    p(player(queue=[1], index=0, order=[0], position_ms=500), act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002", "position_ms": 480, "position_at": AT - 40}),
+      {"position_ms": 480, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"},
+      id="transfer-paused-reported-position-does-not-run"),
+    p(PLAYING, act(TRANSFER, {"to": "00000000-0000-4000-8000-000000000002", "position_ms": 9000, "position_at": AT - 60_000}),
+      {"playing": False, "position_ms": 3000, "position_at": AT, "transferred_to": "00000000-0000-4000-8000-000000000002"},
+      id="transfer-stale-report-ignored"),
+    p(EMPTY, act(TAKE, {"queue": [1, 2], "index": 0, "position_ms": 700, "shuffle": False, "repeat": "off", "playing": False}, actor=None),
+      {"queue": [1, 2], "index": 0, "order": [0, 1], "playing": False, "position_ms": 700, "position_at": AT},
+      id="take-paused"),
     p(
         EMPTY,
         act(TAKE, {"queue": [1, 2, 3], "index": 1, "position_ms": 4000, "shuffle": False, "repeat": "all"}, actor=None),
-        {"queue": [1, 2, 3], "index": 1, "order": [0, 1, 2], "playing": True, "position_ms": 4000, "position_at": AT, "repeat": "all"},
+        {"queue": [1, 2, 3], "index": 1, "order": [0, 1, 2], "playing": True, "position_ms": 4000, "position_at": AT + START_LEAD_MS, "repeat": "all"},
         id="take",
     ),
     p(
         player(transferred_to="t1", volume=40, repeat="one"),
         act(TAKE, {"queue": [1, 2, 3], "index": 2, "position_ms": 0, "shuffle": True, "repeat": "off", "order": [2, 0, 1]}),
-        {"queue": [1, 2, 3], "index": 2, "order": [2, 0, 1], "shuffle": True, "repeat": "off", "playing": True, "position_at": AT, "transferred_to": None},
+        {"queue": [1, 2, 3], "index": 2, "order": [2, 0, 1], "shuffle": True, "repeat": "off", "playing": True, "position_at": AT + START_LEAD_MS, "transferred_to": None},
         id="take-shuffled-order-keeps-volume",
     ),
     p(
         Q3,
         act(TAKE, {"queue": [7, 8], "index": 0, "position_ms": 1, "shuffle": False, "repeat": "off", "order": [0, 1]}),
-        {"queue": [7, 8], "index": 0, "order": [0, 1], "playing": True, "position_ms": 1, "position_at": AT},
+        {"queue": [7, 8], "index": 0, "order": [0, 1], "playing": True, "position_ms": 1, "position_at": AT + START_LEAD_MS},
         id="take-identity-order",
     ),
 ]
@@ -330,7 +346,7 @@ def test_hand_off_moves_queue_and_position() -> None:
         "repeat": "all",
         "playing": True,
         "position_ms": 3000,
-        "position_at": AT + 50,
+        "position_at": AT + 50 + START_LEAD_MS,  # the target loads meanwhile
     }
     # Playing it back on the source clears the hand-off.
     assert PLAYER.reduce(source, act(PLAY))["transferred_to"] is None

@@ -83,10 +83,25 @@ async def test_hand_off_moves_queue_and_position(alice, ws_client):
     target = ok(await b.request("tracker.state.get", {"tracker": b.tracker}))["state"]
     assert source["playing"] is False and source["transferred_to"] == b.tracker
     assert target["queue"] == [7, 8, 9] and target["index"] == 2
-    assert target["playing"] is True
+    assert target["playing"] is False  # it was paused: it stays paused
     assert 61_000 <= target["position_ms"] <= 62_000
     taken = await b.event("tracker.action.applied")
     assert taken["payload"]["action"] == "player.queue.take"
+
+
+async def test_hand_off_continues_from_the_position_the_source_device_reports(alice, ws_client):
+    """The source device says where its audio is (at a server time): the target plays on from there, not from the server's guess."""
+    a = await device(ws_client, alice, "Desktop")
+    b = await device(ws_client, alice, "Phone")
+    ok(await a.request("player.queue.replace", {"tracks": [7, 8], "position_ms": 10_000, "play": True}))
+    reported_at = (await a.request("system.health.ping"))["time"] - 100
+    ok(await a.request("player.queue.transfer", {"to": b.tracker, "position_ms": 4_000, "position_at": reported_at}))
+    source = ok(await a.request("tracker.state.get", {"tracker": a.tracker}))["state"]
+    target = ok(await b.request("tracker.state.get", {"tracker": b.tracker}))["state"]
+    assert target["playing"] is True
+    # 4 s at the report, plus what played since (100 ms and the request's own time).
+    assert 4_100 <= target["position_ms"] <= 4_600
+    assert source["position_ms"] == target["position_ms"] and source["playing"] is False
 
 
 async def test_other_user_is_forbidden_until_made_a_controller(alice, bob, ws_client):
@@ -186,7 +201,7 @@ async def test_removing_a_controller_answers_alike_for_existing_and_unknown_user
     replies = []
     for username in ("bob", "no-such-user"):
         reply = await a.request("tracker.controllers.remove", {"tracker": a.tracker, "user": username})
-        replies.append({key: value for key, value in reply.items() if key != "id"})
+        replies.append({key: value for key, value in reply.items() if key not in ("id", "time")})
     assert replies[0] == replies[1] == {"ok": True, "result": {"tracker": a.tracker, "controllers": []}}
     stranger = await ws_client(bob)
     for username in ("alice", "no-such-user"):

@@ -5,6 +5,12 @@ The shared playback fields (see ``playback``; no volume: that is per device) plu
 control the queue and playback), ``name`` and ``ended``. Playback actions need a member,
 and the host unless ``members_control``; the server (actor None) may always act. Once
 ``ended``, every action is a conflict.
+
+A party's members hear a change at different times (each over its own network), so the
+actions that start playback at a new point (play, seek, next, previous, a track's end)
+stamp the start ``START_LEAD_MS`` in the future: ``position_at`` is then later than the
+action, and every member starts at that common server time instead of when the event
+reaches it (the live position holds at ``position_ms`` until then).
 """
 from __future__ import annotations
 
@@ -13,10 +19,14 @@ from functools import wraps
 from tracker import schemas
 
 from .base import Action, ActionRejected, Handler, Reducer, State, TrackerAction
-from .playback import PLAYBACK_ACTIONS, initial_playback, paused
+from .playback import PLAYBACK_ACTIONS, START_LEAD_MS, initial_playback, paused
 
 KIND = "party"
 DEFAULT_NAME = "Party"
+STARTS_AHEAD = frozenset({
+    "player.playback.play", "player.playback.seek", "player.playback.next", "player.playback.previous",
+    "player.track.ended",
+})
 
 
 def initial_state() -> State:
@@ -113,10 +123,28 @@ def _controlled(handler: Handler) -> Handler:
     return handle
 
 
+def _starts_ahead(handler: Handler) -> Handler:
+    """``handler``, with a start it stamps now moved ``START_LEAD_MS`` ahead (while playing)."""
+
+    @wraps(handler)
+    def handle(state: State, action: Action) -> State:
+        result = handler(state, action)
+        if result["playing"] and result["position_at"] == action.at_ms:
+            return {**result, "position_at": action.at_ms + START_LEAD_MS}
+        return result
+
+    return handle
+
+
+def _party_action(action: TrackerAction) -> TrackerAction:
+    action = action.wrapped(_starts_ahead) if action.name in STARTS_AHEAD else action
+    return action.wrapped(_controlled)
+
+
 # Every shared queue/playback action, ``player.queue.take`` included; not
 # ``player.queue.transfer`` (a party has no ``transferred_to``) nor volume/device.
 ACTIONS: tuple[TrackerAction, ...] = (
-    *(action.wrapped(_controlled) for action in PLAYBACK_ACTIONS),
+    *(_party_action(action) for action in PLAYBACK_ACTIONS),
     TrackerAction("party.session.create", schemas.SessionCreate, session_create, "Start a listening party hosted by you.",
                   own_bus_action=True),
     TrackerAction("party.session.join", schemas.Empty, session_join, "Join a listening party."),

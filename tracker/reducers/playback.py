@@ -18,6 +18,10 @@ from tracker.schemas import MAX_POSITION_MS, MAX_TRACKS
 from .base import Action, ActionRejected, State, TrackerAction
 
 RESTART_THRESHOLD_MS = 3000  # "previous" past this point restarts the current track
+# A start every listener must make together (a party's track change, a hand-off) is
+# stamped this far ahead: enough for a 150 ms network, loading the track and the audio's
+# start-up. The live position holds at ``position_ms`` until then.
+START_LEAD_MS = 400
 
 
 def initial_playback() -> State:
@@ -40,6 +44,22 @@ def live_position(state: Mapping[str, Any], at_ms: int) -> int:
     if state["playing"]:
         position += max(0, at_ms - state["position_at"])
     return min(position, MAX_POSITION_MS)
+
+
+REPORT_MAX_AGE_MS = 10_000  # a device's own position report further off the server's time is ignored
+
+
+def reported_position(action: Action, *, running: bool) -> int | None:
+    """The position (ms) at ``at_ms`` by a device's own report (``position_ms`` at server
+    time ``position_at``, moving on if ``running``), or None without a usable one."""
+    payload = action.payload
+    if payload.get("position_ms") is None:
+        return None
+    reported_at = payload.get("position_at") or action.at_ms
+    age = action.at_ms - reported_at
+    if abs(age) > REPORT_MAX_AGE_MS:
+        return None
+    return min(payload["position_ms"] + (max(0, age) if running else 0), MAX_POSITION_MS)
 
 
 def paused(state: State, at_ms: int) -> State:
@@ -126,18 +146,21 @@ def keep_entries(state: State, keep: Callable[[Any], bool]) -> State:
 
 
 def queue_replace(state: State, action: Action) -> State:
-    """A new queue, starting at ``index`` (0) and ``position_ms`` (0), playing if ``play``."""
+    """A new queue, starting at ``index`` (0) and ``position_ms`` (0; at ``position_at``
+    when given: a device's report, moving on while playing), playing if ``play``."""
     payload = action.payload
     tracks = list(payload["tracks"])
     index: int = payload.get("index", 0)
     _check_index(index, len(tracks))
+    play = bool(payload.get("play", False))
+    position = reported_position(action, running=play)
     return {
         **state,
         "queue": tracks,
         "index": index,
         "order": _order_for(state["shuffle"], len(tracks), index, action.seed),
-        "playing": bool(payload.get("play", False)),
-        "position_ms": payload.get("position_ms", 0),
+        "playing": play,
+        "position_ms": payload.get("position_ms", 0) if position is None else position,
         "position_at": action.at_ms,
     }
 
@@ -218,7 +241,9 @@ def queue_clear(state: State, action: Action) -> State:
 
 
 def queue_take(state: State, action: Action) -> State:
-    """A queue handed over from another tracker, playing from ``position_ms`` at ``at_ms``."""
+    """A queue handed over from another tracker, playing unless ``playing`` is false, from
+    ``position_ms``: where the source stopped, so a playing hand-off starts ``START_LEAD_MS``
+    ahead (the target loads the track meanwhile) rather than skip what loading takes."""
     payload = action.payload
     queue = list(payload["queue"])
     index: int = payload["index"]
@@ -239,9 +264,9 @@ def queue_take(state: State, action: Action) -> State:
         "order": order,
         "shuffle": shuffle,
         "repeat": payload["repeat"],
-        "playing": True,
+        "playing": payload.get("playing", True),
         "position_ms": payload["position_ms"],
-        "position_at": action.at_ms,
+        "position_at": action.at_ms + (START_LEAD_MS if payload.get("playing", True) else 0),
     }
 
 

@@ -12,7 +12,7 @@ from functools import wraps
 from tracker import schemas
 
 from .base import Action, ActionRejected, Handler, Reducer, State, TrackerAction
-from .playback import PLAYBACK_ACTIONS, initial_playback, paused
+from .playback import PLAYBACK_ACTIONS, initial_playback, paused, reported_position
 
 KIND = "player"
 DEFAULT_DEVICE_NAME = "Player"
@@ -41,10 +41,13 @@ def quality_set(state: State, action: Action) -> State:
 
 
 def queue_transfer(state: State, action: Action) -> State:
-    """Hand the queue to tracker ``to``: this player pauses and remembers the target."""
+    """Hand the queue to tracker ``to``: this player pauses, where its audio actually was
+    when the device reports it, and remembers the target."""
     if not state["queue"]:
         raise ActionRejected("There is nothing to transfer: the queue is empty.", "conflict")
-    return {**paused(state, action.at_ms), "transferred_to": action.payload["to"]}
+    result = {**paused(state, action.at_ms), "transferred_to": action.payload["to"]}
+    position = reported_position(action, running=state["playing"])
+    return result if position is None else {**result, "position_ms": position}
 
 
 def _local(handler: Handler) -> Handler:
@@ -66,7 +69,9 @@ ACTIONS: tuple[TrackerAction, ...] = (
                   "Set what the device streams: `original` (transcoded only when it cannot play the file), "
                   "`high` (at most 320 kbit/s) or `mobile` (at most 96 kbit/s)."),
     TrackerAction("player.queue.transfer", schemas.QueueTransfer, queue_transfer,
-                  "Hand the queue off to device `to`: it continues at the live position and this one pauses.",
+                  "Hand the queue off to device `to`: it continues, playing or paused as this one was, from "
+                  "`position_ms` at server time `position_at` when this device reports where its audio is (else from "
+                  "the live position); this one pauses.",
                   own_bus_action=True),
 )
 
