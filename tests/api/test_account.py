@@ -115,11 +115,11 @@ async def test_settings_over_the_websocket_per_user(make_user, ws_client):
     alice = await database_sync_to_async(make_user)("alice")
     bob = await database_sync_to_async(make_user)("bob")
     a, b = await ws_client(alice), await ws_client(bob)
-    assert (await a.request("account.settings.get"))["result"] == {"theme": "system"}
-    assert (await a.request("account.settings.update", {"theme": "dark"}))["result"] == {"theme": "dark"}
+    assert (await a.request("account.settings.get"))["result"] == {"replaygain": "track", "theme": "system"}
+    assert (await a.request("account.settings.update", {"theme": "dark"}))["result"] == {"replaygain": "track", "theme": "dark"}
     bad = await a.request("account.settings.update", {"theme": "neon"})
     assert bad["error"]["code"] == "invalid_payload"
     unknown = await a.request("account.settings.update", {"volume": 3})
     assert unknown["error"]["code"] == "invalid_payload"
-    assert (await a.request("account.settings.get"))["result"] == {"theme": "dark"}
-    assert (await b.request("account.settings.get"))["result"] == {"theme": "system"}
+    assert (await a.request("account.settings.get"))["result"] == {"replaygain": "track", "theme": "dark"}
+    assert (await b.request("account.settings.get"))["result"] == {"replaygain": "track", "theme": "system"}

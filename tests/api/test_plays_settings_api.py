@@ -60,13 +60,13 @@ def test_most_played_tracks(users, token_for, cat):
 
 def test_player_settings(users, token_for):
     alice, bob = (_client(user, token_for) for user in users)
-    assert made(alice.get(f"{API}/me/settings")) == {"replaygain": "track"}
-    assert made(alice.patch(f"{API}/me/settings", {"replaygain": "album"}, format="json")) == {"replaygain": "album"}
-    assert made(alice.get(f"{API}/me/settings")) == {"replaygain": "album"}
-    assert made(bob.get(f"{API}/me/settings")) == {"replaygain": "track"}
+    assert made(alice.get(f"{API}/me/settings")) == {"replaygain": "track", "theme": "system"}
+    assert made(alice.patch(f"{API}/me/settings", {"replaygain": "album"}, format="json")) == {"replaygain": "album", "theme": "system"}
+    assert made(alice.get(f"{API}/me/settings")) == {"replaygain": "album", "theme": "system"}
+    assert made(bob.get(f"{API}/me/settings")) == {"replaygain": "track", "theme": "system"}
     error_of(alice.patch(f"{API}/me/settings", {"replaygain": "loud"}, format="json"), 400, "invalid_payload")
     error_of(alice.patch(f"{API}/me/settings", {"volume": 3}, format="json"), 400, "invalid_payload")
-    assert made(alice.get(f"{API}/me/settings")) == {"replaygain": "album"}
+    assert made(alice.get(f"{API}/me/settings")) == {"replaygain": "album", "theme": "system"}
     error_of(_client(None, token_for).get(f"{API}/me/settings"), 401, "unauthenticated")
     assert PlayerSettings.objects.count() == 1
 
@@ -90,9 +90,9 @@ async def test_over_the_websocket(users, ws_client, cat):
     assert reply["error"]["code"] == "invalid_payload"
     assert await database_sync_to_async(Play.objects.count)() == 1
 
-    assert ok(await alice.request("account.settings.get")) == {"replaygain": "track"}
-    assert ok(await alice.request("account.settings.update", {"replaygain": "off"})) == {"replaygain": "off"}
-    assert ok(await bob.request("account.settings.get")) == {"replaygain": "track"}
+    assert ok(await alice.request("account.settings.get")) == {"replaygain": "track", "theme": "system"}
+    assert ok(await alice.request("account.settings.update", {"replaygain": "off"})) == {"replaygain": "off", "theme": "system"}
+    assert ok(await bob.request("account.settings.get")) == {"replaygain": "track", "theme": "system"}
     reply = await alice.request("account.settings.update", {"replaygain": "loud"})
     assert reply["error"]["code"] == "invalid_payload"
-    assert ok(await alice.request("account.settings.get")) == {"replaygain": "off"}
+    assert ok(await alice.request("account.settings.get")) == {"replaygain": "off", "theme": "system"}

@@ -63,19 +63,29 @@ def _text(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def from_json(value: Any) -> dict[str, Any]:
+def _text_children(name: str) -> frozenset[str]:
+    """Children of ``name`` that XML writes as text elements (strings in JSON); per the XSD."""
+    from . import schema
+
+    return schema._text_children().get(name, frozenset()) if schema.SPECS else frozenset()
+
+
+def from_json(value: Any, name: str = "subsonic-response") -> dict[str, Any]:
     """A JSON element in a neutral form: attributes (as text), children (lists), text."""
     if not isinstance(value, dict):
         return {"attrs": {}, "children": {}, "text": _text(value)}
     attrs, kids, text = {}, {}, None
+    text_children = _text_children(name)
     for key, item in value.items():
         if key == "value":
             text = _text(item) or None  # XML cannot tell empty text from none
         elif isinstance(item, dict):
-            kids[key] = [from_json(item)]
+            kids[key] = [from_json(item, key)]
         elif isinstance(item, list):
             if item:
-                kids[key] = [from_json(entry) for entry in item]
+                kids[key] = [from_json(entry, key) for entry in item]
+        elif key in text_children:
+            kids[key] = [{"attrs": {}, "children": {}, "text": _text(item) or None}]
         else:
             attrs[key] = _text(item)
     return {"attrs": attrs, "children": kids, "text": text}

@@ -90,9 +90,47 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=1)
+def _text_children() -> dict[str, frozenset[str]]:
+    """Per element name, the children the XSD declares as elements of a simple type
+    (``artistInfo``'s ``<biography>`` and image URLs...): in JSON they are plain strings,
+    like attributes (``musicBrainzId`` is an element in ``artistInfo``, an attribute in
+    ``album``)."""
+    from lxml import etree
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    tree = etree.parse(str(SPECS / XSD_NAME))
+    own: dict[str, set[str]] = {}
+    bases: dict[str, str] = {}
+    for complex_type in tree.iter(f"{xs}complexType"):
+        name = complex_type.get("name")
+        if not name:
+            continue
+        own[name] = {e.get("name") for e in complex_type.iter(f"{xs}element")
+                     if e.get("name") and (e.get("type") or "").startswith("xs:")}
+        extension = next(complex_type.iter(f"{xs}extension"), None)
+        if extension is not None:
+            bases[name] = extension.get("base").split(":")[-1]
+
+    def of_type(name: str) -> set[str]:
+        names = set(own.get(name, ()))
+        if name in bases:
+            names |= of_type(bases[name])
+        return names
+
+    children: dict[str, set[str]] = {}
+    for element in tree.iter(f"{xs}element"):
+        name, kind = element.get("name"), element.get("type") or ""
+        if name and kind.startswith("sub:"):
+            children.setdefault(name, set()).update(of_type(kind.split(":")[-1]))
+    return {name: frozenset(names) for name, names in children.items() if names}
+
+
 def json_to_xml(response: dict[str, Any]) -> bytes:
     """The XML form of a JSON ``subsonic-response`` (Subsonic's JSON is this mapping of its XML)."""
     from lxml import etree
+
+    text_children = _text_children()
 
     def build(name: str, value: Any):
         element = etree.Element(f"{{{NS}}}{name}", nsmap={None: NS})
@@ -107,6 +145,8 @@ def json_to_xml(response: dict[str, Any]) -> bytes:
             elif isinstance(item, list):
                 for entry in item:
                     element.append(build(key, entry))
+            elif key in text_children.get(name, ()):
+                element.append(build(key, item))
             else:
                 element.set(key, _text(item))
         return element

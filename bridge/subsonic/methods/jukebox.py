@@ -73,13 +73,15 @@ def _index(call: Call, state: dict[str, Any]) -> int:
 
 
 def _status(state: dict[str, Any]) -> dict[str, Any]:
-    """The volume is sent as ``gain`` (a float in [0, 1], required by the Subsonic XSD and read by
-    clients) only: OpenSubsonic's ``volume`` is typed integer by its JSON schema and long by the
-    XSD, so a volume between 0 and 1 cannot be written in it."""
+    """The level is ``gain`` (a float in [0, 1], required by the Subsonic XSD and read by
+    clients). OpenSubsonic's JSON schema requires ``volume`` too, typed as an integer within
+    [0, 1] (the XSD: an optional long), so it can only say sound (1) or silence (0)."""
+    volume = state.get("volume", 100)
     return {
         "currentIndex": state["index"] if state["index"] is not None else -1,
         "playing": bool(state["playing"]),
-        "gain": round(state.get("volume", 100) / 100, 2),
+        "gain": round(volume / 100, 2),
+        "volume": 1 if volume > 0 else 0,
         "position": live_position(state, store.now_ms()) // 1000,
     }
 
