@@ -133,7 +133,7 @@ export function devicesComponent(container, { compact = false, renameThis = fals
         const own = trackers.get(session.deviceId)?.state;
         if (own?.queue?.length) buttons.push(button("Send my queue here", () => handOff(session.deviceId, id, name), { cls: "btn small", "data-act": "send" }));
       }
-      if (s.queue?.length) buttons.push(button("Play it here", () => handOff(id, session.deviceId, "this device"), { cls: "btn small primary", "data-act": "take" }));
+      if (s.queue?.length) buttons.push(button("Play it here", () => handOff(id, session.deviceId, "this device", { play: !s.playing }), { cls: "btn small primary", "data-act": "take" }));
       if (mine && !compact) {
         buttons.push(button("Rename", () => setEditing({ id, mode: "rename", draft: null }), { cls: "btn small ghost", "data-act": "rename" }));
         buttons.push(button("Forget", () => setEditing({ id, mode: "forget" }), { cls: "btn small ghost", "data-act": "forget" }));
@@ -189,11 +189,15 @@ export function devicesComponent(container, { compact = false, renameThis = fals
     return h("label.dev-quality-row.muted.small", "Quality ", select);
   }
 
-  async function handOff(from, to, toName) {
+  /** Hand ``from``'s queue to ``to``. The transfer keeps the source's playing/paused state;
+   * ``play`` (the "Play it here" button, which says so, when the source is paused: an offline
+   * device usually is) then starts it on the target. */
+  async function handOff(from, to, toName, { play = false } = {}) {
     if (session.partyId && to === session.deviceId) setParty(null); // listen to this device again
     // This page plays the source: the hand-off continues from where its audio actually is.
     const report = from === audioSourceId() ? positionReport(audio) : {};
     await act("player.queue.transfer", { to, ...report }, from);
+    if (play) await act("player.playback.play", {}, to);
     if (session.remoteId === from || session.remoteId === to) setRemote(null);
     toast(`Playing on ${toName}`);
   }
