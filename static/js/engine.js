@@ -17,7 +17,7 @@
 import { session, audioSourceId, act, onChange, onOutputChange } from "./session.js";
 import { correct, ended as timelineEnded, startWhenDue } from "./sync.js";
 import * as trackers from "./trackers.js";
-import { known, streamUrl, track as loadTrack } from "./tracks.js";
+import { known, streamQuality, streamUrl, track as loadTrack } from "./tracks.js";
 import { toast } from "./ui.js";
 
 const PRELOAD_S = 15; // the next entry is loaded this long before the active one ends
@@ -66,10 +66,20 @@ export function newPlayId() {
 /** Load track `trackId` into `el` as a new play (`key` names the queue entry). */
 function load(el, trackId, key) {
   ourPause(el);
-  el.entry = { trackId, key, playId: newPlayId() };
-  el.src = streamUrl(trackId);
+  const quality = streamQuality();
+  el.entry = { trackId, key, quality, playId: newPlayId() };
+  el.src = streamUrl(trackId, quality);
   applyVolume(el);
   for (const fn of entryListeners) fn(el, el.entry);
+}
+
+/** The device's quality changed under a loaded entry: the same play (no new play id)
+ * continues from the new stream; sync() then places it on the state's timeline. */
+function restream(el) {
+  ourPause(el);
+  el.entry.quality = streamQuality();
+  el.src = streamUrl(el.entry.trackId, el.entry.quality);
+  applyVolume(el);
 }
 
 function unload(el) {
@@ -173,9 +183,10 @@ export function sync() {
   // entry, or the same track again after it ended, is a new play.
   if (audio.entry?.trackId === trackId && !(audio.ended && audio.entry.key !== key)) {
     audio.entry.key = key;
+    if (audio.entry.quality !== streamQuality()) restream(audio);
   } else {
     const preloaded = other();
-    if (preloaded.entry?.key === key && !preloaded.error && !preloaded.ended) {
+    if (preloaded.entry?.key === key && preloaded.entry.quality === streamQuality() && !preloaded.error && !preloaded.ended) {
       // The preloaded entry became current some other way (next pressed): use it.
       ourPause(audio);
       activate(preloaded);
@@ -245,7 +256,7 @@ function preloadNext(entry) {
     return;
   }
   const key = `${entry.id}:${index}:${state.queue[index]}`;
-  if (next.entry?.key !== key || next.ended) load(next, state.queue[index], key);
+  if (next.entry?.key !== key || next.entry.quality !== streamQuality() || next.ended) load(next, state.queue[index], key);
   scheduleSwitch();
 }
 

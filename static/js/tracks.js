@@ -59,9 +59,13 @@ function pump() {
   }
 }
 
+/** This device's stream quality (player.quality.set): original, high or mobile. */
+export function streamQuality() {
+  return trackers.get(session.deviceId)?.state?.quality || "original";
+}
+
 /** The stream of a track for this device: the file as it is when this browser plays it
  * and the device's quality allows, else a transcode (see playable.js). */
-export function streamUrl(id) {
-  const quality = trackers.get(session.deviceId)?.state?.quality || "original";
+export function streamUrl(id, quality = streamQuality()) {
   return `/api/v1/tracks/${id}/stream${streamQuery(cache.get(id), quality)}`;
 }
