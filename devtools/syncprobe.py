@@ -29,6 +29,10 @@ from devtools.deploy import free_port
 from devtools.stats import percentile
 
 SAMPLE_EVERY_MS = 10
+# Pages are compared by the track they stream (its stream path): the query may differ
+# between pages for the same file (playable.js: a page that does not know the track's
+# format yet lets the server choose, ?format=...&accept=...).
+TRACK_OF = "(document.getElementById('audio')?.getAttribute('src') || '').split('?')[0]"
 RECORDER = """(() => {
   const trace = [];
   window.__syncTrace = trace;
@@ -36,7 +40,7 @@ RECORDER = """(() => {
   setInterval(() => {
     const a = document.getElementById('audio');
     if (!a) return;
-    trace.push([performance.timeOrigin + performance.now(), a.currentTime * 1000, a.paused ? 1 : 0, a.getAttribute('src') || '']);
+    trace.push([performance.timeOrigin + performance.now(), a.currentTime * 1000, a.paused ? 1 : 0, (a.getAttribute('src') || '').split('?')[0]]);
     if (trace.length > 20000) trace.splice(0, 5000);
   }, %d);
 })();""" % SAMPLE_EVERY_MS
@@ -300,8 +304,8 @@ def wait_all_playing(pages, src_of, timeout_ms: float = 15000) -> None:
     """Until every page plays the reference page's track."""
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
-        src = src_of.evaluate("() => document.getElementById('audio').getAttribute('src')")
-        states = [p.evaluate("() => { const a = document.getElementById('audio'); return [a.getAttribute('src'), a.paused]; }") for p in pages]
+        src = src_of.evaluate(f"() => {TRACK_OF}")
+        states = [p.evaluate(f"() => [{TRACK_OF}, document.getElementById('audio').paused]") for p in pages]
         if all(s == src and not paused for s, paused in states):
             return
         if time.monotonic() > deadline:
@@ -387,8 +391,8 @@ def party_scenario(open_page, base_url: str, slow_base_url: str, *, album: str, 
     seek_bar(host, duration_s - 3)
     time.sleep(1.0)
     ending = now(host)
-    src = host.evaluate("() => document.getElementById('audio').getAttribute('src')")
-    host.wait_for_function("(src) => document.getElementById('audio').getAttribute('src') !== src", arg=src, timeout=15000)
+    src = host.evaluate(f"() => {TRACK_OF}")
+    host.wait_for_function(f"(src) => {TRACK_OF} !== src", arg=src, timeout=15000)
     wait_all_playing(everyone, host)
     time.sleep(2.0)
     traces = [trace(page, ending) for page in everyone]
@@ -477,8 +481,8 @@ def solo_scenario(open_page, base_url: str, *, album: str, first: str, duration_
     seek_bar(page, duration_s - 3)
     time.sleep(0.5)
     start = now(page)
-    src = page.evaluate("() => document.getElementById('audio').getAttribute('src')")
-    page.wait_for_function("(src) => document.getElementById('audio').getAttribute('src') !== src", arg=src, timeout=15000)
+    src = page.evaluate(f"() => {TRACK_OF}")
+    page.wait_for_function(f"(src) => {TRACK_OF} !== src", arg=src, timeout=15000)
     time.sleep(1.5)
     samples = trace(page, start)
     next_src = samples[-1].src

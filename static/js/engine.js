@@ -290,7 +290,8 @@ function pollSwitch() {
   // A party's members start the next track together at a time the server stamps ahead
   // (sync.js): they switch on the tracker's word, not on their own.
   if (Array.isArray(entry.state.members)) return;
-  const remaining = audio.duration - audio.currentTime;
+  // In real time: the element may still play at a corrected rate (sync.js).
+  const remaining = (audio.duration - audio.currentTime) / (audio.playbackRate || 1);
   if (!Number.isFinite(remaining)) return;
   if (remaining > startLatency + LEAD_MARGIN_S) {
     switchTimer = setTimeout(pollSwitch, remaining > POLL_S ? (remaining - POLL_S) * 1000 : 2);

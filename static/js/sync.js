@@ -93,10 +93,15 @@ export function correct(audio, state) {
   const err = audio.currentTime * 1000 - target;
   const again = learn(audio, err);
   const nearEnd = Number.isFinite(durationMs) && target >= durationMs - END_MARGIN_MS;
+  // A device alone plays its last moments at the normal rate: engine.js starts the next
+  // entry (gapless) by this element's remaining time. A party's members start it on the
+  // server's stamp instead (startWhenDue), and keep correcting.
+  const alone = !Array.isArray(state.members);
+  const audioNearEnd = Number.isFinite(durationMs) && audio.currentTime * 1000 >= durationMs - END_MARGIN_MS;
   if ((again || Math.abs(err) > SEEK_ABOVE_MS) && !nearEnd) {
     setRate(audio, 1);
     seekTo(audio, target + stats.latencyMs, again ? "again" : "seek");
-  } else if (Math.abs(err) < DEAD_BAND_MS || learning) {
+  } else if (Math.abs(err) < DEAD_BAND_MS || learning || (alone && (nearEnd || audioNearEnd))) {
     setRate(audio, 1);
   } else {
     const change = Math.max(-MAX_RATE_CHANGE, Math.min(MAX_RATE_CHANGE, err * RATE_GAIN));

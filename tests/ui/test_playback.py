@@ -318,7 +318,7 @@ def test_replaygain_levels_the_volume_per_the_users_setting(pages, mode, volume)
     # The setting is the user's, on every device: a new page of theirs reads it.
     other = open_page(pages, "bob", f"Amp {mode} 2")
     other.click("a[data-nav=devices]")
-    other.wait_for_function(f"() => document.getElementById('replaygain-mode').value === {mode!r}")
+    other.wait_for_function(f"() => document.getElementById('replaygain-mode')?.value === {mode!r}")
 
 
 def test_party_listeners_skip_an_unplayable_track_once(pages, server):
