@@ -275,6 +275,12 @@ let startLatency = 0.1;
 function measureStart(event) {
   const el = event.target;
   if (!el.playCalledAt || el.paused || el.currentTime <= 0) return;
+  if (el.playbackRate !== 1) {
+    // sync.js changed its rate since it started (it became the active element): its
+    // position no longer tells when it started.
+    el.playCalledAt = null;
+    return;
+  }
   const startedAt = performance.now() - el.currentTime * 1000;
   const latency = (startedAt - el.playCalledAt) / 1000;
   el.playCalledAt = null;
