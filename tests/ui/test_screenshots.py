@@ -10,10 +10,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .conftest import ARTIFACTS, LONG_ALBUM, ROOT, open_album, wait_audio
+import pytest
+
+from .conftest import ARTIFACTS, LONG_ALBUM, ROOT, UIServer, open_album, wait_audio
 
 SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("UI_SCREENSHOTS") == "1" else ARTIFACTS / "screenshots"
 MAX_BYTES = 200 * 1024
+
+
+@pytest.fixture(scope="module")
+def server(browser, tmp_path_factory):
+    """A server of this module's own: the fuller library the pictures need would push the
+    albums other modules look for off the first page of the shared server."""
+    server = UIServer(Path(tmp_path_factory.mktemp("ui-screenshots")))
+    try:
+        server.prepare()
+        server.start()
+        yield server
+    finally:
+        server.close()
 
 
 def shoot(page, name: str) -> Path:
