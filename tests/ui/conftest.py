@@ -161,8 +161,12 @@ def browser(playwright_api):
 @pytest.fixture(scope="package")
 def server(browser, tmp_path_factory):
     # Depends on `browser` so that a missing Chromium skips before any server starts.
-    workdir = Path(tmp_path_factory.mktemp("ui-server"))
-    server = UIServer(workdir)
+    yield from running(UIServer(Path(tmp_path_factory.mktemp("ui-server"))))
+
+
+def running(server: "UIServer"):
+    """Prepare and start ``server``, yield it, close it: the body of a server fixture (a
+    module with a library of its own overrides ``server`` with ``yield from running(...)``)."""
     try:
         server.prepare()
         server.start()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTIFACTS, PASSWORD, Pages, UIServer, audio_state, wait_audio
+from .conftest import ARTIFACTS, PASSWORD, Pages, UIServer, audio_state, running, wait_audio
 
 PHONE = {"width": 390, "height": 780}
 CITY_ALBUM = "Nocturnes"
@@ -69,13 +69,7 @@ class BigServer(UIServer):
 
 @pytest.fixture(scope="module")
 def big(browser, tmp_path_factory):
-    server = BigServer(Path(tmp_path_factory.mktemp("ui-big")))
-    try:
-        server.prepare()
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from running(BigServer(Path(tmp_path_factory.mktemp("ui-big"))))
 
 
 @pytest.fixture

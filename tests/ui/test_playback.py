@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LONG_ALBUM, PASSWORD, USERS, UIServer, audio_state, open_album, wait_audio, write_long_album
+from .conftest import LONG_ALBUM, PASSWORD, UIServer, USERS, audio_state, open_album, running, wait_audio, write_long_album
 
 GAPLESS_ALBUM = "Seamless"
 GAPLESS_TITLES = [f"Seamless {n}" for n in (1, 2, 3, 4)]
@@ -98,13 +98,7 @@ class PlaybackServer(UIServer):
 
 @pytest.fixture(scope="module")
 def server(browser, tmp_path_factory):
-    server = PlaybackServer(Path(tmp_path_factory.mktemp("ui-playback")))
-    try:
-        server.prepare()
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from running(PlaybackServer(Path(tmp_path_factory.mktemp("ui-playback"))))
 
 
 def open_page(pages, username: str, device: str):

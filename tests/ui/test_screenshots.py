@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTIFACTS, LONG_ALBUM, ROOT, UIServer, open_album, wait_audio
+from .conftest import ARTIFACTS, LONG_ALBUM, ROOT, UIServer, open_album, running, wait_audio
 
 SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("UI_SCREENSHOTS") == "1" else ARTIFACTS / "screenshots"
 MAX_BYTES = 200 * 1024
@@ -22,13 +22,7 @@ MAX_BYTES = 200 * 1024
 def server(browser, tmp_path_factory):
     """A server of this module's own: the fuller library the pictures need would push the
     albums other modules look for off the first page of the shared server."""
-    server = UIServer(Path(tmp_path_factory.mktemp("ui-screenshots")))
-    try:
-        server.prepare()
-        server.start()
-        yield server
-    finally:
-        server.close()
+    yield from running(UIServer(Path(tmp_path_factory.mktemp("ui-screenshots"))))
 
 
 def shoot(page, name: str) -> Path:
