@@ -9,10 +9,12 @@ same run, on the same files and with the same ffmpeg and profile, it measures:
 - a whole long file over HTTP, cold, vs bare ffmpeg: the rate ratio (goal: at least 0.9x);
 - a cache hit vs the original file streamed (both over HTTP): first byte and throughput
   (goal: at least 0.9x);
-- concurrent streams of the long file, each its own ffmpeg, at rising counts, over HTTP and
-  from bare ffmpeg processes, each read as fast as it comes (as a browser reads ahead) and
-  played at real time: how many never run out of audio once playing (a stream starts
-  playing when it has one second of audio).
+- concurrent players of the long file, each its own ffmpeg, at rising counts, over HTTP and
+  from bare ffmpeg processes: each reads ahead up to ``--read-ahead`` seconds, starts
+  playing with one second of audio and plays at real time; how many never run dry
+  (``devtools.bench.realtime``). Over HTTP the bridge's ffmpeg writes its cache entry at
+  full speed whatever the reader's pace, while a bare ffmpeg waits on its full pipe: the
+  bridge does the whole transcode up front, the baseline only what has been read.
 
 ``TranscodeBridge`` (prepare, start, stop) is also what the transcoding tests use.
 """
@@ -25,10 +27,10 @@ import signal
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from devtools.bench import realtime
 from devtools.deploy import Deployment, child_env
 
 _ENV_SKIP = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "WORKER_MODE", "SECRET_KEY", "DEBUG",
@@ -219,80 +221,31 @@ def _touch(path: Path) -> None:
     os.utime(path, ns=(now, now))
 
 
-def _realtime_streams(bridge: TranscodeBridge, binary: str, count: int, seconds: float, *, bare: bool) -> tuple[int, float]:
-    """``count`` streams of the long file at once, each its own ffmpeg (a distinct offset: not
-    cached), each read as fast as it comes for ``seconds`` and played at real time: over
-    HTTP, or (``bare``) from ffmpeg's pipe. A stream starts playing once it has one second of
-    audio and holds real time if it never runs out after that. Returns how many held and the
-    slowest first byte."""
-    import select
-    import socket
-
+def _realtime_streams(bridge: TranscodeBridge, binary: str, count: int, options: dict, *, bare: bool) -> realtime.Outcome:
+    """``count`` players of the long file at once, each its own ffmpeg (a distinct offset:
+    nothing is cached or shared), over HTTP or (``bare``) from ffmpeg's pipe."""
     from bridge.transcode.cache import ffmpeg_command
     from bridge.transcode.profiles import profile
 
-    rate = 128 * 1000 / 8  # bytes per second of audio
-    results: list[tuple[bool, float]] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(count)
-
-    def client(index: int) -> None:
-        ok, ttfb, process, sock = False, float("inf"), None, None
-        try:
-            barrier.wait(60)
-            started = time.perf_counter()
-            if bare:
-                process = subprocess.Popen(ffmpeg_command(binary, bridge.paths["long"], profile(PROFILE), index + 1),
-                                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-                fd = process.stdout.fileno()
-            else:
-                sock = socket.create_connection(("127.0.0.1", bridge.port), timeout=60)
-                sock.sendall(f"GET /api/v1/tracks/{bridge.tracks['long']}/stream?format=opus&max_bitrate=128"
-                             f"&offset_ms={index + 1} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                             f"Authorization: Token {bridge.token}\r\nConnection: close\r\n\r\n".encode())
-                fd = sock.fileno()
-            received, playing_at, ok = 0, None, True
-            while (elapsed := time.perf_counter() - started) < seconds:
-                # Read all that comes, as a browser reads ahead: both kinds of stream then make
-                # ffmpeg transcode at full speed, so they do the same work.
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                chunk = os.read(fd, 1 << 20) if ready else b""
-                if ready and not chunk:
-                    break  # the whole file was read
-                if chunk and ttfb == float("inf"):
-                    ttfb = time.perf_counter() - started
-                received += len(chunk)
-                now = time.perf_counter() - started
-                if playing_at is None and received >= rate:
-                    playing_at = now
-                elif playing_at is not None and received - rate < (now - playing_at) * rate:
-                    ok = False  # the buffer ran dry: playback stalled
-            ok = ok and playing_at is not None
-        except Exception:  # noqa: BLE001 - a refused or dropped stream did not hold
-            ok = False
-        finally:
-            if process is not None:
-                process.kill()
-                process.wait()
-                process.stdout.close()
-            if sock is not None:
-                sock.close()
-        with lock:
-            results.append((ok, ttfb))
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(ok for ok, _ in results), max(ttfb for _, ttfb in results)
+    if bare:
+        def open_stream(index: int) -> realtime.Stream:
+            return realtime.pipe_stream(ffmpeg_command(binary, bridge.paths["long"], profile(PROFILE), index + 1))
+    else:
+        def open_stream(index: int) -> realtime.Stream:
+            return realtime.http_stream(bridge.port, f"/api/v1/tracks/{bridge.tracks['long']}/stream?format=opus"
+                                        f"&max_bitrate=128&offset_ms={index + 1}", bridge.token)
+    return realtime.play(open_stream, count, options["stream_seconds"], options["read_ahead"], options["arrivals"])
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--rounds", type=int, default=10, help="cold requests per source file (default 10)")
     parser.add_argument("--minutes", type=float, default=5, help="length of the long FLAC (default 5)")
-    parser.add_argument("--streams", default="25,50,100", help="concurrent real-time stream counts to try")
-    parser.add_argument("--stream-seconds", type=float, default=15, help="how long each real-time stream is read")
+    parser.add_argument("--streams", default="100,200,300", help="concurrent real-time stream counts to try")
+    parser.add_argument("--stream-seconds", type=float, default=20, help="how long the streams are played (default 20)")
+    parser.add_argument("--read-ahead", type=float, default=10,
+                        help="seconds of audio a player reads beyond what it has played (default 10)")
+    parser.add_argument("--arrivals", type=float, default=5,
+                        help="players starting a second (default 5; 0: all at once)")
 
 
 def run(options: dict, out) -> None:
@@ -351,14 +304,19 @@ def run(options: dict, out) -> None:
         out.write(f"cache hit vs the original file (medians): first byte {ho:.2f} vs {oo:.2f} ms ({oo / ho:.2f}x as fast), "
                   f"throughput {hr / 1e6:.1f} vs {orr / 1e6:.1f} MB/s ({hr / orr:.2f}x) (goal >= 0.9x)\n")
 
+        out.write(f"real-time players of the {long_seconds} s file, each its own ffmpeg, {options['arrivals']:g} "
+                  f"starting a second, played until the last has played {options['stream_seconds']:g} s, reading up "
+                  f"to {options['read_ahead']:g} s ahead (the bridge's process limit lifted; by default "
+                  f"TRANSCODE_MAX_PROCESSES queues the rest):\n")
         for count in [int(n) for n in options["streams"].split(",") if n.strip()]:
             line = []
             for label, bare in (("bare ffmpeg", True), ("HTTP", False)):
-                held, slowest = _realtime_streams(bridge, binary, count, options["stream_seconds"], bare=bare)
-                line.append(f"{label} {held} held (slowest first byte {slowest:.2f} s)")
+                outcome = _realtime_streams(bridge, binary, count, options, bare=bare)
+                failed = f", {len(outcome.failures)} failed ({outcome.failures[0]})" if outcome.failures else ""
+                line.append(f"{label} {outcome.held} held (worst fell {outcome.worst_shortfall:.2f} s behind, "
+                            f"start p95 {outcome.start_p95:.2f} s{failed})")
                 time.sleep(2)  # let the previous round's processes end
-            out.write(f"{count} concurrent real-time streams, each its own ffmpeg, read for "
-                      f"{options['stream_seconds']:g} s: {'; '.join(line)}\n")
+            out.write(f"  {count} at once: {'; '.join(line)}\n")
     finally:
         bridge.stop()
         shutil.rmtree(workdir, ignore_errors=True)
