@@ -20,7 +20,9 @@ A request with a time offset (``-ss`` before ``-i``) is not cached: any millisec
 asked, so such entries would rarely be read twice; its part file is removed when the job
 ends (its readers keep their open file).
 
-ffmpeg's stderr goes to the log at DEBUG; a failure (a corrupt source) ends its readers'
+ffmpeg is niced once it has written the first ``HEAD_START_SECONDS`` of audio, so that new
+streams start and the bridge answers promptly under many transcodes. ffmpeg's stderr goes
+to the log at DEBUG; a failure (a corrupt source) ends its readers'
 responses with an error, and a request that has received nothing yet gets ``Unplayable``.
 """
 from __future__ import annotations
@@ -50,6 +52,13 @@ logger = logging.getLogger(__name__)
 COPY_CHUNK = 64 * 1024
 FIRST_BYTES_TIMEOUT = 30.0  # a job that writes nothing for this long is killed
 RETRY_AFTER_SECONDS = 5
+# ffmpeg writes a whole entry as fast as it can, whatever its readers' pace. Once it has
+# written HEAD_START_SECONDS of audio it is reniced to FFMPEG_NICENESS: the rest is
+# background work. With many transcodes at once, the bridge (one process among its ffmpeg
+# children) and the first seconds of a new stream would otherwise get only a fair share
+# of the CPU like each of them: a start took seconds (``manage.py bench transcode``).
+FFMPEG_NICENESS = 10
+HEAD_START_SECONDS = 10  # of audio: what a player buffers before and just after it starts
 
 
 class Busy(Unavailable):
@@ -111,6 +120,14 @@ def _die_with_parent_prefix() -> list[str]:
             ok = False
         _setpriv = [found, "--pdeathsig", "KILL", "--"] if ok else []
     return _setpriv
+
+
+def lower_priority(pid: int) -> None:
+    """``FFMPEG_NICENESS`` for an ffmpeg past its head start (where the system allows it)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, FFMPEG_NICENESS)
+    except (OSError, AttributeError):
+        pass
 
 
 def ffmpeg_command(binary: str, source: Path, profile: Profile, offset_ms: int = 0) -> list[str]:
@@ -254,6 +271,7 @@ class TranscodeCache:
             except OSError as exc:
                 self._end(job, "failed", f"ffmpeg could not start: {exc}")
                 return
+            head_start = job.profile.bitrate * 1000 // 8 * HEAD_START_SECONDS
             with job.changed:
                 if job.state == "starting":
                     job.state = "running"
@@ -268,6 +286,9 @@ class TranscodeCache:
                 with job.changed:
                     job.size += len(chunk)
                     job.changed.notify_all()
+                if head_start and job.size >= head_start:
+                    head_start = 0
+                    lower_priority(job.process.pid)
             code = job.process.wait()
             stdout.close()
             log.seek(0)

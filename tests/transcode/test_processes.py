@@ -110,6 +110,33 @@ def test_a_corrupt_file_gets_a_clear_error_not_a_hang(bridge):
     assert "ffmpeg failed on track file" in bridge.log()
 
 
+def test_ffmpeg_starts_at_the_bridges_priority_and_is_niced_after_its_head_start(bridge):
+    """A new stream's first seconds are written at normal priority; the rest of the entry in
+    the background, below the bridge (bench transcode: starts took seconds under load)."""
+    from bridge.transcode.cache import FFMPEG_NICENESS, HEAD_START_SECONDS
+
+    connection, response = bridge.open_stream(long_url(bridge, "format=mp3&max_bitrate=256"))
+    try:
+        assert response.read(1024)
+        [pid] = bridge.ffmpeg_children()
+        head_start = 256 * 1000 // 8 * HEAD_START_SECONDS
+        samples = []  # (niceness, bytes written), the niceness read first
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (samples and samples[-1][0] == FFMPEG_NICENESS):
+            try:
+                niceness = os.getpriority(os.PRIO_PROCESS, pid)
+            except OSError:
+                break
+            samples.append((niceness, sum(p.stat().st_size for p in bridge.part_files() if p.exists())))
+        assert samples[-1][0] == FFMPEG_NICENESS, samples[-5:]
+        assert all(written >= head_start for niceness, written in samples if niceness == FFMPEG_NICENESS)
+        assert {niceness for niceness, _ in samples} == {0, FFMPEG_NICENESS}
+        assert os.getpriority(os.PRIO_PROCESS, bridge.process.pid) == 0
+    finally:
+        connection.close()
+        wait_until(lambda: not bridge.ffmpeg_children(), 5)
+
+
 def test_ffmpeg_stderr_goes_to_the_log_at_debug(bridge):
     assert "DEBUG bridge.transcode.cache ffmpeg for" in bridge.log()
 
