@@ -43,6 +43,14 @@ RECORDER = """(() => {
     trace.push([performance.timeOrigin + performance.now(), a.currentTime * 1000, a.paused ? 1 : 0, (a.getAttribute('src') || '').split('?')[0]]);
     if (trace.length > 20000) trace.splice(0, 5000);
   }, %d);
+  // The end of a track, as its own sample: the interval may be late (a busy page) and miss
+  // the last tens of ms, which would read as a cut; and an outgoing element may play out
+  // its end after the next one became the active "audio". Only a track played to its end
+  // has one.
+  document.addEventListener('ended', (e) => {
+    const a = e.target;
+    if (a.tagName === 'AUDIO') trace.push([performance.timeOrigin + performance.now(), a.currentTime * 1000, 0, (a.getAttribute('src') || '').split('?')[0]]);
+  }, true);
 })();""" % SAMPLE_EVERY_MS
 
 
@@ -365,6 +373,9 @@ def party_scenario(open_page, base_url: str, slow_base_url: str, *, album: str, 
     traces = [trace(page, start) for page in everyone]
     figures["steady_spread_p95_ms"] = p95(spread(traces, start, now(host)))
     figures["steady_spread_max_ms"] = max(spread(traces, start, now(host)), default=math.nan)
+    for name, guest in zip(NAMES[1:], traces[1:]):  # which guest the spread comes from (+: ahead of the host)
+        guest_errors = sorted(error for _, error in errors(guest, traces[0], start, now(host)))
+        figures[f"steady_{name}_error_median_ms"] = guest_errors[len(guest_errors) // 2] if guest_errors else math.nan
 
     # A stall: the skewed guest's audio loses 700 ms.
     stalled = now(skewed)
@@ -475,7 +486,10 @@ def handoff_scenario(open_page, base_url: str, *, album: str, first: str, user: 
 
 def solo_scenario(open_page, base_url: str, *, album: str, first: str, duration_s: int, user: str = "carol") -> dict[str, float]:
     """One device on its own: a seek near the end of a track, the track's end and the next
-    one's start. Returns what was cut of the end and of the next track's beginning (ms)."""
+    one's start. Returns what was cut of the end and of the next track's beginning, and the
+    silence between the two (negative: they overlapped), in ms. The silence is reckoned from
+    the ended track's last sample (its ``ended``), carried forward to its end, and the first
+    moving sample of the next, carried back to its position 0, both at rate 1."""
     page = open_page(user, base_url, "")
     play_track(page, album, first)
     seek_bar(page, duration_s - 3)
@@ -488,5 +502,10 @@ def solo_scenario(open_page, base_url: str, *, album: str, first: str, duration_
     next_src = samples[-1].src
     move = _first_move(samples, next_src)
     page.evaluate("() => document.getElementById('pb-play').click()")
+    last = max((s for s in samples if s.src == src and not s.paused), key=lambda s: s.pos, default=None)
+    silence = math.nan
+    if move and last:
+        silence = (move[1].t - move[1].pos) - (last.t + (duration_s * 1000 - last.pos))
     return {"solo_end_cut_ms": duration_s * 1000 - last_position(samples, src),
-            "solo_next_start_position_ms": move[0].pos if move else math.nan}
+            "solo_next_start_position_ms": move[0].pos if move else math.nan,
+            "solo_silence_ms": silence}

@@ -35,7 +35,7 @@ let startTimer = null;
 let startFor = null;
 
 /** Ms until a start stamped ahead (`position_at` in the future), else <= 0. */
-function startsIn(state) {
+export function startsIn(state) {
   return state.playing ? (state.position_at || 0) - serverNow() : 0;
 }
 
