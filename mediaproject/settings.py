@@ -474,10 +474,13 @@ STREAM_STALL_TIMEOUT = env_number("STREAM_STALL_TIMEOUT", 60, minimum=0.1)
 # transcoded files in DATA_DIR/transcode (least recently used removed first).
 # TRANSCODE_MAX_PROCESSES: ffmpeg processes one bridge runs at once; a request beyond waits
 # up to TRANSCODE_QUEUE_SECONDS for one to end, then gets 503 with Retry-After.
+# TRANSCODE_HEAD_START_SECONDS: audio an ffmpeg writes at the bridge's priority before it is
+# niced (the rest of the entry is background work).
 FFMPEG = env_str("FFMPEG")
 TRANSCODE_CACHE_MB = env_number("TRANSCODE_CACHE_MB", 2048, minimum=1)
 TRANSCODE_MAX_PROCESSES = env_number("TRANSCODE_MAX_PROCESSES", 8, cast=int, minimum=1)
 TRANSCODE_QUEUE_SECONDS = env_number("TRANSCODE_QUEUE_SECONDS", 2, minimum=0)
+TRANSCODE_HEAD_START_SECONDS = env_number("TRANSCODE_HEAD_START_SECONDS", 10, minimum=0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -20,7 +20,7 @@ A request with a time offset (``-ss`` before ``-i``) is not cached: any millisec
 asked, so such entries would rarely be read twice; its part file is removed when the job
 ends (its readers keep their open file).
 
-ffmpeg is niced once it has written the first ``HEAD_START_SECONDS`` of audio, so that new
+ffmpeg is niced once it has written ``TRANSCODE_HEAD_START_SECONDS`` of audio, so that new
 streams start and the bridge answers promptly under many transcodes. ffmpeg's stderr goes
 to the log at DEBUG; a failure (a corrupt source) ends its readers'
 responses with an error, and a request that has received nothing yet gets ``Unplayable``.
@@ -53,12 +53,12 @@ COPY_CHUNK = 64 * 1024
 FIRST_BYTES_TIMEOUT = 30.0  # a job that writes nothing for this long is killed
 RETRY_AFTER_SECONDS = 5
 # ffmpeg writes a whole entry as fast as it can, whatever its readers' pace. Once it has
-# written HEAD_START_SECONDS of audio it is reniced to FFMPEG_NICENESS: the rest is
-# background work. With many transcodes at once, the bridge (one process among its ffmpeg
-# children) and the first seconds of a new stream would otherwise get only a fair share
-# of the CPU like each of them: a start took seconds (``manage.py bench transcode``).
+# written TRANSCODE_HEAD_START_SECONDS of audio (default 10: what a player buffers before
+# and just after it starts) it is reniced to FFMPEG_NICENESS: the rest is background work.
+# With many transcodes at once, the bridge (one process among its ffmpeg children) and the
+# first seconds of a new stream would otherwise get only a fair share of the CPU like each
+# of them: a start took seconds (``manage.py bench transcode``).
 FFMPEG_NICENESS = 10
-HEAD_START_SECONDS = 10  # of audio: what a player buffers before and just after it starts
 
 
 class Busy(Unavailable):
@@ -271,7 +271,10 @@ class TranscodeCache:
             except OSError as exc:
                 self._end(job, "failed", f"ffmpeg could not start: {exc}")
                 return
-            head_start = job.profile.bitrate * 1000 // 8 * HEAD_START_SECONDS
+            head_start: int | None = int(job.profile.bitrate * 1000 / 8 * float(settings.TRANSCODE_HEAD_START_SECONDS))
+            if head_start <= 0:
+                lower_priority(job.process.pid)
+                head_start = None
             with job.changed:
                 if job.state == "starting":
                     job.state = "running"
@@ -286,8 +289,8 @@ class TranscodeCache:
                 with job.changed:
                     job.size += len(chunk)
                     job.changed.notify_all()
-                if head_start and job.size >= head_start:
-                    head_start = 0
+                if head_start is not None and job.size >= head_start:
+                    head_start = None
                     lower_priority(job.process.pid)
             code = job.process.wait()
             stdout.close()

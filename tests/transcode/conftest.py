@@ -42,9 +42,10 @@ def decode(source: Path | bytes, ffmpeg: str | None = None) -> Decoded:
 
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory):
-    """A bridge with the system's ffmpeg over one file per sample format and a 10-minute FLAC."""
+    """A bridge with the system's ffmpeg over one file per sample format and a 10-minute FLAC
+    (each ffmpeg's head start at normal priority a minute of audio: long enough to be seen)."""
     live = TranscodeBridge(tmp_path_factory.mktemp("transcode"), long_seconds=600, FFMPEG=system_ffmpeg(),
-                           TRANSCODE_MAX_PROCESSES="3", TRANSCODE_QUEUE_SECONDS="1")
+                           TRANSCODE_MAX_PROCESSES="3", TRANSCODE_QUEUE_SECONDS="1", TRANSCODE_HEAD_START_SECONDS="60")
     live.start()
     try:
         yield live

@@ -113,13 +113,13 @@ def test_a_corrupt_file_gets_a_clear_error_not_a_hang(bridge):
 def test_ffmpeg_starts_at_the_bridges_priority_and_is_niced_after_its_head_start(bridge):
     """A new stream's first seconds are written at normal priority; the rest of the entry in
     the background, below the bridge (bench transcode: starts took seconds under load)."""
-    from bridge.transcode.cache import FFMPEG_NICENESS, HEAD_START_SECONDS
+    from bridge.transcode.cache import FFMPEG_NICENESS
 
     connection, response = bridge.open_stream(long_url(bridge, "format=mp3&max_bitrate=256"))
     try:
         assert response.read(1024)
         [pid] = bridge.ffmpeg_children()
-        head_start = 256 * 1000 // 8 * HEAD_START_SECONDS
+        head_start = 256 * 1000 // 8 * int(bridge.env["TRANSCODE_HEAD_START_SECONDS"])
         samples = []  # (niceness, bytes written), the niceness read first
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not (samples and samples[-1][0] == FFMPEG_NICENESS):
