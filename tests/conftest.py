@@ -142,10 +142,6 @@ def _subsonic_answers_within_schema():
 
     from tests.subsonic import schema
 
-    if schema.SPECS is None:
-        yield
-        return
-
     def body_of(content: bytes, encoding: str | None) -> bytes:
         return gzip.decompress(content) if (encoding or "").lower() == "gzip" else content
 

@@ -67,7 +67,7 @@ def _text_children(name: str) -> frozenset[str]:
     """Children of ``name`` that XML writes as text elements (strings in JSON); per the XSD."""
     from . import schema
 
-    return schema._text_children().get(name, frozenset()) if schema.SPECS else frozenset()
+    return schema._text_children().get(name, frozenset())
 
 
 def from_json(value: Any, name: str = "subsonic-response") -> dict[str, Any]:

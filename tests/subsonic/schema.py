@@ -1,11 +1,11 @@
 """Every Subsonic answer the tests see, checked against the official schemas.
 
-The schemas are read where they are, never copied here: the folder named by the
-``SUBSONIC_SPECS`` environment variable, by default ``../shared/specs/subsonic/`` beside the
-repository. It holds the Subsonic 1.16.1 XSD, the same extended with what OpenSubsonic
-documents (``subsonic-rest-api-1.16.1+opensubsonic.xsd``) and OpenSubsonic's OpenAPI schemas
-(``opensubsonic/openapi``). Where it is absent, ``SPECS`` is ``None``: the hooks check
-nothing and the schema tests skip, saying so.
+The schemas are published specifications kept as test fixtures in ``tests/subsonic/specs/``
+(``SUBSONIC_SPECS`` names another folder, to test against newer ones): the Subsonic 1.16.1
+XSD, the same extended with what OpenSubsonic documents
+(``subsonic-rest-api-1.16.1+opensubsonic.xsd``) and OpenSubsonic's OpenAPI schemas
+(``opensubsonic/openapi``, the commit in ``opensubsonic/COMMIT``). A folder without them is
+an error, not a reason to check nothing.
 
 - XML answers are validated against the extended XSD.
 - JSON (and JSONP) answers are validated against the method's OpenSubsonic response schema
@@ -44,14 +44,14 @@ ALLOWED_EMPTY: dict[str, str] = {
 }
 
 
-def _specs_dir() -> Path | None:
-    folder = Path(os.environ.get("SUBSONIC_SPECS") or ROOT.parent / "shared" / "specs" / "subsonic")
-    return folder if (folder / XSD_NAME).is_file() and (folder / "opensubsonic" / "openapi").is_dir() else None
+def _specs_dir() -> Path:
+    folder = Path(os.environ.get("SUBSONIC_SPECS") or Path(__file__).resolve().parent / "specs")
+    if not ((folder / XSD_NAME).is_file() and (folder / "opensubsonic" / "openapi").is_dir()):
+        raise RuntimeError(f"the Subsonic schemas are not in {folder} (SUBSONIC_SPECS)")
+    return folder
 
 
 SPECS = _specs_dir()
-SKIP_REASON = (f"the Subsonic schemas are not at {os.environ.get('SUBSONIC_SPECS') or ROOT.parent / 'shared/specs/subsonic'}"
-               " (set SUBSONIC_SPECS to their folder)")
 
 
 class SchemaError(AssertionError):
@@ -239,8 +239,6 @@ _JSONP = re.compile(rb"^\s*[A-Za-z_$][\w$.]*\((.*)\);?\s*$", re.S)
 def check_http(path: str, content_type: str, body: bytes) -> None:
     """Validate one HTTP answer of ``/rest/<method>`` (audio, images and the browser's
     ``/rest/credentials`` are not Subsonic envelopes and are left alone)."""
-    if SPECS is None:
-        return
     match = _METHOD.match(path)
     if not match or match.group(1) == "credentials" or not body:
         return

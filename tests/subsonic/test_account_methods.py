@@ -11,7 +11,7 @@ from bridge.subsonic import credentials
 
 from . import helpers as h
 from .conftest import Subsonic
-from .xsd import validate
+from .schema import validate_xml as validate
 
 pytestmark = pytest.mark.django_db
 

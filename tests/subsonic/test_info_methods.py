@@ -12,7 +12,7 @@ from library import similar
 
 from . import helpers as h
 from .conftest import Subsonic
-from .xsd import validate
+from .schema import validate_xml as validate
 
 pytestmark = pytest.mark.django_db
 

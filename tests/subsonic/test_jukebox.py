@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 
 from . import helpers as h
 from .conftest import Subsonic
-from .xsd import validate, validate_json
+from .schema import validate_json, validate_xml as validate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

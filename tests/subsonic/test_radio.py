@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from .conftest import HOST
-from .xsd import validate
+from .schema import validate_xml as validate
 
 pytestmark = pytest.mark.django_db
 

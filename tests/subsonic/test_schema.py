@@ -15,7 +15,7 @@ from . import helpers as h
 from . import schema
 
 methods.load_all()
-pytestmark = [pytest.mark.django_db, pytest.mark.skipif(schema.SPECS is None, reason=schema.SKIP_REASON)]
+pytestmark = pytest.mark.django_db
 
 Params = Callable[[dict, Any], dict]
 

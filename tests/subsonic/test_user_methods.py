@@ -268,7 +268,7 @@ def test_index_based_play_queue(catalogue, alice):
     """OpenSubsonic indexBasedQueue: the same song twice, the second copy current."""
     import json
 
-    from .xsd import validate, validate_json
+    from .schema import validate_json, validate_xml as validate
 
     assert "indexBasedQueue" in {e["name"] for e in alice.ok("getOpenSubsonicExtensions")["openSubsonicExtensions"]}
     empty = alice.ok("getPlayQueueByIndex")["playQueueByIndex"]
