@@ -482,6 +482,17 @@ TRACK_ORDERS = {
 }
 
 
+def track_year_between(year_from: int | None, year_to: int | None) -> Q:
+    """Tracks of a year within the bounds (either may be None): the track's own year, else
+    its album's."""
+    condition = Q()
+    if year_from is not None:
+        condition &= Q(year__gte=year_from) | Q(year__isnull=True, album__year__gte=year_from)
+    if year_to is not None:
+        condition &= Q(year__lte=year_to) | Q(year__isnull=True, album__year__lte=year_to)
+    return condition
+
+
 def track_list(
     *,
     album: int | None = None,
@@ -516,10 +527,7 @@ def track_list(
         links = Track.genres.through.objects.filter(track_id=OuterRef("pk"))
         links = links.filter(genre_id=genre) if isinstance(genre, int) else links.filter(genre__name__iexact=genre)
         queryset = queryset.filter(Exists(links))
-    if year_from is not None:
-        queryset = queryset.filter(Q(year__gte=year_from) | Q(year__isnull=True, album__year__gte=year_from))
-    if year_to is not None:
-        queryset = queryset.filter(Q(year__lte=year_to) | Q(year__isnull=True, album__year__lte=year_to))
+    queryset = queryset.filter(track_year_between(year_from, year_to))
     if library is not None:
         queryset = queryset.filter(library_id=library)
     if updated_since is not None:

@@ -77,10 +77,7 @@ def random_track_ids(size: int, *, genre: str | None = None, from_year: int | No
     tracks = Track.objects.playable()
     if genre:
         tracks = tracks.filter(genres__name__iexact=genre)
-    if from_year is not None:
-        tracks = tracks.filter(Q(year__gte=from_year) | Q(year__isnull=True, album__year__gte=from_year))
-    if to_year is not None:
-        tracks = tracks.filter(Q(year__lte=to_year) | Q(year__isnull=True, album__year__lte=to_year))
+    tracks = tracks.filter(selectors.track_year_between(from_year, to_year))
     if library is not None:
         tracks = tracks.filter(library_id=library)
     return list(tracks.order_by("?").values_list("id", flat=True).distinct()[:size])

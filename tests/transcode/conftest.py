@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,15 +41,22 @@ def decode(source: Path | bytes, ffmpeg: str | None = None) -> Decoded:
     return Decoded(match.group(1) if match else "", len(done.stdout) / 2 / DECODE_RATE, stderr)
 
 
-@pytest.fixture(scope="module")
-def bridge(tmp_path_factory):
-    """A bridge with the system's ffmpeg over one file per sample format and a 10-minute FLAC
-    (each ffmpeg's head start at normal priority a minute of audio: long enough to be seen)."""
-    live = TranscodeBridge(tmp_path_factory.mktemp("transcode"), long_seconds=600, FFMPEG=system_ffmpeg(),
-                           TRANSCODE_MAX_PROCESSES="3", TRANSCODE_QUEUE_SECONDS="1", TRANSCODE_HEAD_START_SECONDS="60")
+@contextmanager
+def running(workdir: Path, **kwargs):
+    """A ``TranscodeBridge`` started, and stopped and cleaned up afterwards."""
+    live = TranscodeBridge(workdir, **kwargs)
     live.start()
     try:
         yield live
     finally:
         live.stop()
         live.close()
+
+
+@pytest.fixture(scope="module")
+def bridge(tmp_path_factory):
+    """A bridge with the system's ffmpeg over one file per sample format and a 10-minute FLAC
+    (each ffmpeg's head start at normal priority a minute of audio: long enough to be seen)."""
+    with running(tmp_path_factory.mktemp("transcode"), long_seconds=600, FFMPEG=system_ffmpeg(),
+                 TRANSCODE_MAX_PROCESSES="3", TRANSCODE_QUEUE_SECONDS="1", TRANSCODE_HEAD_START_SECONDS="60") as live:
+        yield live

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bridge.transcode.profiles import PROFILES
-from devtools.bench.transcode import TranscodeBridge, system_ffmpeg
+from devtools.bench.transcode import system_ffmpeg
 from library.sample import SAMPLE_FORMATS
 
-from .conftest import decode, imageio_ffmpeg_path
+from .conftest import decode, imageio_ffmpeg_path, running
 
 AAC_TONE_CEILING_KBPS = 115
 DECODER_NAMES = {"opus": "opus", "mp3": "mp3", "aac": "aac"}
@@ -22,14 +22,9 @@ DECODER_NAMES = {"opus": "opus", "mp3": "mp3", "aac": "aac"}
 @pytest.fixture(scope="module", params=["system", "imageio-ffmpeg"])
 def any_bridge(request, tmp_path_factory):
     binary = system_ffmpeg() if request.param == "system" else imageio_ffmpeg_path()
-    live = TranscodeBridge(tmp_path_factory.mktemp(f"formats-{request.param}"), FFMPEG=binary)
-    live.binary = binary
-    live.start()
-    try:
+    with running(tmp_path_factory.mktemp(f"formats-{request.param}"), FFMPEG=binary) as live:
+        live.binary = binary
         yield live
-    finally:
-        live.stop()
-        live.close()
 
 
 def test_the_bridge_uses_the_ffmpeg_of_the_setting(any_bridge):

@@ -8,21 +8,18 @@ import time
 
 import pytest
 
-from devtools.bench.transcode import TranscodeBridge, system_ffmpeg
+from devtools.bench.transcode import system_ffmpeg
+
+from .conftest import running
 
 STALL = 2.0
 
 
 @pytest.fixture(scope="module")
 def stalling_bridge(tmp_path_factory):
-    live = TranscodeBridge(tmp_path_factory.mktemp("transcode-pacing"), long_seconds=600, FFMPEG=system_ffmpeg(),
-                           STREAM_STALL_TIMEOUT=str(STALL))
-    live.start()
-    try:
+    with running(tmp_path_factory.mktemp("transcode-pacing"), long_seconds=600, FFMPEG=system_ffmpeg(),
+                 STREAM_STALL_TIMEOUT=str(STALL)) as live:
         yield live
-    finally:
-        live.stop()
-        live.close()
 
 
 def test_a_stalled_reader_of_a_transcode_is_dropped_and_its_ffmpeg_stopped(stalling_bridge):

@@ -11,11 +11,9 @@ and a test whose pages reported any fails.
 """
 from __future__ import annotations
 
-import math
 import os
 import signal
 import subprocess
-import wave
 from pathlib import Path
 
 import pytest
@@ -40,27 +38,10 @@ LONG_TRACK_SECONDS = 300
 
 def write_long_album(root: Path) -> None:
     """An album of three 5-minute WAV tracks (the sample library's tracks last 1-1.5 s)."""
-    from mutagen.id3 import TALB, TCON, TDRC, TIT2, TPE1, TPE2, TRCK
-    from mutagen.wave import WAVE
+    from devtools.syncprobe import write_album
 
-    folder = root / "Long Player" / LONG_ALBUM
-    folder.mkdir(parents=True)
-    rate = 8000
-    second = bytes(128 + int(24 * math.sin(2 * math.pi * 220 * i / rate)) for i in range(rate))
-    for number in (1, 2, 3):
-        path = folder / f"{number:02d} Hour {number}.wav"
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(1)
-            out.setframerate(rate)
-            out.writeframes(second * LONG_TRACK_SECONDS)
-        tags = WAVE(path)
-        tags.add_tags()
-        for frame in (TIT2(encoding=3, text=f"Hour {number}"), TPE1(encoding=3, text="Long Player"),
-                      TPE2(encoding=3, text="Long Player"), TALB(encoding=3, text=LONG_ALBUM),
-                      TRCK(encoding=3, text=str(number)), TCON(encoding=3, text="Ambient"), TDRC(encoding=3, text="2020")):
-            tags.tags.add(frame)
-        tags.save()
+    write_album(root / "Long Player" / LONG_ALBUM, "Long Player", LONG_ALBUM, LONG_TRACK_SECONDS, 3, "Hour",
+                genre="Ambient", year="2020")
 
 
 class UIServer(Deployment):
