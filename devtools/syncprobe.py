@@ -239,9 +239,10 @@ class LatencyProxy:
 # -- a music folder ---------------------------------------------------------------------------
 
 
-def write_album(folder: Path, artist: str, album: str, seconds: int, count: int, title: str = "Part") -> None:
+def write_album(folder: Path, artist: str, album: str, seconds: int, count: int, title: str = "Part", *,
+                genre: str = "", year: str = "") -> None:
     """``count`` tagged mono WAV tracks of ``seconds`` each (a 220 Hz tone), "<title> <n>"."""
-    from mutagen.id3 import TALB, TIT2, TPE1, TPE2, TRCK
+    from mutagen.id3 import TALB, TCON, TDRC, TIT2, TPE1, TPE2, TRCK
     from mutagen.wave import WAVE
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -257,7 +258,8 @@ def write_album(folder: Path, artist: str, album: str, seconds: int, count: int,
         tags = WAVE(path)
         tags.add_tags()
         for frame in (TIT2(encoding=3, text=f"{title} {number}"), TPE1(encoding=3, text=artist), TPE2(encoding=3, text=artist),
-                      TALB(encoding=3, text=album), TRCK(encoding=3, text=str(number))):
+                      TALB(encoding=3, text=album), TRCK(encoding=3, text=str(number)),
+                      *([TCON(encoding=3, text=genre)] if genre else []), *([TDRC(encoding=3, text=year)] if year else [])):
             tags.tags.add(frame)
         tags.save()
 
@@ -398,9 +400,13 @@ def party_scenario(open_page, base_url: str, slow_base_url: str, *, album: str, 
     figures["next_start_spread_ms"] = max(starts) - min(starts)
     figures.update({f"next_start_{name}_ms": start - starts[0] for name, start in zip(NAMES[1:], starts[1:])})
 
-    # The end of a track, decided by the audio: nothing cut, the next one together.
+    # The end of a track, decided by the audio: nothing cut, the next one together. The
+    # skewed guest is put 100 ms behind (as the engine's own move, not a listener's seek):
+    # the rate correction leaves it some 30 ms behind at the end, so the party moves on
+    # before its track is over, and it must play that out.
     seek_bar(host, duration_s - 3)
     time.sleep(1.0)
+    skewed.evaluate("() => { const a = document.getElementById('audio'); a.ourSeek = true; a.currentTime -= 0.1; }")
     ending = now(host)
     src = host.evaluate(f"() => {TRACK_OF}")
     host.wait_for_function(f"(src) => {TRACK_OF} !== src", arg=src, timeout=15000)

@@ -38,11 +38,13 @@ def test_a_party_plays_in_step_through_skew_stall_latency_and_track_ends(pages, 
     assert figures["party_start_paused"] == 0 and figures["party_start_reloaded"] == 0, report
     assert figures["party_start_jump_ms"] < 100, report
     # Goals: p95 spread < 30 ms; back within 50 ms within 3 s (asserted: within 6 s of a
-    # 2x bound); nothing of a track's end cut.
+    # 2x bound).
     assert figures["steady_spread_p95_ms"] < 60, report
     for recovery in ("skew_converged_ms", "stall_converged_ms", "latency_converged_ms"):
         assert math.isfinite(figures[recovery]) and figures[recovery] < 6000, report
-    assert figures["end_cut_max_ms"] < 60, report
+    # Each page's track played to its own end (the probe's sample of its `ended`): a member
+    # behind the others plays out its end although the party moved on (20 ms were cut).
+    assert figures["end_cut_max_ms"] < 1, report
     # The next track starts at one server time on the pages whose network keeps up with the
     # start stamp's lead (the slow one loads the track later and catches up, above).
     assert abs(figures["end_next_start_skewed_ms"]) < 200 and abs(figures["next_start_skewed_ms"]) < 200, report
@@ -58,7 +60,7 @@ def test_a_hand_off_goes_on_from_where_the_old_device_stopped_and_keeps_paused(p
 
 def test_a_device_alone_plays_a_track_to_its_end_and_the_next_from_its_beginning(pages, server):
     figures = solo_scenario(opener(pages), server.base_url, album=LONG_ALBUM, first="Hour 2", duration_s=LONG_TRACK_SECONDS)
-    assert figures["solo_end_cut_ms"] < 60, figures
+    assert figures["solo_end_cut_ms"] < 1, figures  # it reached its own `ended`
     assert figures["solo_next_start_position_ms"] < 60, figures
 
 
