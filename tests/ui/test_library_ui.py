@@ -171,28 +171,37 @@ def card_years(page) -> list[int]:
     return [int(m.group(1)) for m in (re.search(r"(\d{4})$", s) for s in subs) if m]
 
 
+def card_years_once(page, condition, timeout: float = 10.0) -> list[int]:
+    """The cards' years once ``condition(years)`` holds (the list re-renders after a change
+    of order or range: the old cards may still be there, or none yet), else the last seen."""
+    deadline = time.monotonic() + timeout
+    while not condition(years := card_years(page)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return years
+
+
 def test_album_orders_descending_and_year_range(tabs):
     page = open_page(tabs)
     page.click("a[data-nav=albums]")
     page.select_option("#album-order", "year")
     page.wait_for_url(re.compile(r"#/albums\?order=year$"))
     page.wait_for_selector(".album-card")
-    years = card_years(page)
+    years = card_years_once(page, lambda ys: ys and ys == sorted(ys) and ys[0] == 1961)
     assert years == sorted(years) and years[0] == 1961  # Łódź Quartet's, the oldest
     page.click("#album-desc")
     page.wait_for_url(re.compile(r"desc=1"))
     page.wait_for_function("() => document.querySelector('#album-desc').getAttribute('aria-pressed') === 'true'")
-    years = card_years(page)
-    assert years == sorted(years, reverse=True)
+    years = card_years_once(page, lambda ys: ys and ys == sorted(ys, reverse=True))
+    assert years and years == sorted(years, reverse=True)
     page.fill("#album-from", "1990")
     page.press("#album-from", "Enter")
     page.wait_for_url(re.compile(r"from=1990"))
     page.fill("#album-to", "2000")
     page.press("#album-to", "Enter")
     page.wait_for_url(re.compile(r"to=2000"))
-    page.wait_for_selector(".album-card")
-    years = card_years(page)
-    assert years and all(1990 <= y <= 2000 for y in years) and years == sorted(years, reverse=True)
+    in_range = lambda ys: ys and all(1990 <= y <= 2000 for y in ys) and ys == sorted(ys, reverse=True)  # noqa: E731
+    years = card_years_once(page, in_range)
+    assert in_range(years), years
     # A genre: the same controls on the genre's page.
     page.goto(page.url.split("#")[0] + "#/albums?order=year")
     page.wait_for_selector("#album-genre option[value=Chamber]", state="attached")
